@@ -1,0 +1,24 @@
+"""chainrule's engine: a scalar Value, a graph of ops, and the chain rule over it.
+
+Read in this order: ``ieee.py`` (float math that never raises), ``value.py`` (the node and
+every op with its derivative), ``autograd.py`` (backward and grad), ``mode.py`` (no_grad and
+anomaly detection), ``gradcheck.py`` (checking derivatives with finite differences).
+"""
+
+from engine.autograd import backward_order, contributions, grad, local_derivatives
+from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from engine.value import Value, dot, vsum
+
+__all__ = [
+    "Value",
+    "backward_order",
+    "contributions",
+    "detect_anomaly",
+    "dot",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "local_derivatives",
+    "no_grad",
+    "vsum",
+]

@@ -1,0 +1,180 @@
+"""Backpropagation: the chain rule applied to every node, from the output back to the inputs.
+
+For an output y and a node v used by ops o1..ok, the chain rule says
+
+    dy/dv = sum over the ops oi that use v of  dy/doi * doi/dv
+
+so once dy/doi is known for every user of v, dy/dv follows. Visiting nodes in decreasing
+creation order guarantees that: an op is always created after its inputs, so all users of
+v are visited before v. It is also the order PyTorch's engine uses, so gradients that are
+sums of several contributions are added in the same order and agree to the last bit.
+
+No recursion anywhere: the graph is walked with an explicit stack, so a chain a million
+nodes deep works as well as a small one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import Any
+
+from engine import mode
+from engine.value import LEAF, Value
+
+_by_creation = attrgetter("_id")
+
+
+def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
+    """The op nodes root depends on (root first, then decreasing creation order) and its leaves."""
+    if root._op is LEAF:
+        return [], [root]
+    seen = {root}
+    stack = [root]
+    ops: list[Value] = []
+    leaves: list[Value] = []
+    while stack:
+        node = stack.pop()
+        arity = node._op.arity
+        if arity == 0:
+            leaves.append(node)
+            continue
+        ops.append(node)
+        if arity == 1:
+            inputs: Any = (node._a,)
+        elif arity == 2:
+            inputs = (node._a, node._b)
+        else:
+            inputs = node._a
+        for parent in inputs:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    ops.sort(key=_by_creation, reverse=True)
+    return ops, leaves
+
+
+def backward_order(root: Value) -> list[Value]:
+    """The op nodes in the order ``root.backward()`` applies their derivatives (root first)."""
+    return _reachable(root)[0]
+
+
+def contributions(node: Value, upstream: float) -> tuple[float, ...]:
+    """What each parent of ``node`` receives when ``node``'s gradient is ``upstream``.
+
+    Parent i receives ``upstream * d node / d parent_i``: one term of the chain rule's sum.
+    """
+    return tuple(_apply_derivative(node, upstream, on_values=False))
+
+
+def _apply_derivative(node: Value, g: Any, on_values: bool) -> Sequence[Any]:
+    """The op's derivative rule at ``node``, on floats or (``on_values``) on Values."""
+    op, a, b = node._op, node._a, node._b
+    if op.arity == 0:
+        return ()
+    if on_values:
+        out: Any = node
+    else:
+        out = node.data
+        a = [p.data for p in a] if op.arity == "n" else a.data
+        b = b.data if op.arity == 2 else b
+    if op.arity == 1:
+        return (op.derivative(g, out, a, b),)
+    return op.derivative(g, out, a, b)
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d node / d parent for each parent of ``node`` (the contributions for upstream 1.0)."""
+    return contributions(node, 1.0)
+
+
+def backward(root: Value, grad: float = 1.0) -> None:
+    """Set ``.grad`` of every node ``root`` depends on to d root / d node.
+
+    The root is seeded with ``grad``. Op nodes get fresh gradients on every call; leaves
+    add this call's gradient to what they hold (PyTorch's ``.grad`` accumulation), so two
+    calls give twice the gradient until ``zero_grad()``.
+    """
+    seed = float(grad)
+    ops, leaves = _reachable(root)
+    accumulated = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = 0.0
+    for node in ops:
+        node.grad = 0.0
+    root.grad = seed
+    check = mode.anomaly_enabled
+    for node in ops:
+        op = node._op
+        g = node.grad
+        arity = op.arity
+        if arity == 1:
+            a = node._a
+            d = op.derivative(g, node.data, a.data, node._b)
+            a.grad += d
+            if check:
+                _check_backward(node, (d,))
+        elif arity == 2:
+            a, b = node._a, node._b
+            da, db = op.derivative(g, node.data, a.data, b.data)
+            a.grad += da
+            b.grad += db
+            if check:
+                _check_backward(node, (da, db))
+        else:
+            parents = node._a
+            ds = op.derivative(g, node.data, [p.data for p in parents], node._b)
+            for p, d in zip(parents, ds):
+                p.grad += d
+            if check:
+                _check_backward(node, ds)
+    # Leaves add the whole of this call's gradient to what they held, as PyTorch does.
+    for leaf, before in zip(leaves, accumulated):
+        leaf.grad = before + leaf.grad
+
+
+def _check_backward(node: Value, grads: Sequence[float]) -> None:
+    if all(math.isfinite(d) for d in grads):
+        return
+    inputs = ", ".join(
+        f"{p.label}={p.data}" if p.label else str(p.data) for p in node.parents
+    )
+    name = f" (label {node.label!r})" if node.label else ""
+    raise FloatingPointError(
+        f"backward of {node.op!r}{name} produced gradient(s) {list(grads)} from inputs "
+        f"{inputs} with upstream gradient {node.grad}"
+    )
+
+
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
+    """d output / d x for each x in ``inputs``, returned as Values; ``.grad`` is left alone.
+
+    With ``create_graph=True`` each result is itself a graph built from the inputs, so it
+    can be differentiated again: ``grad(grad(y, [x], True)[0], [x])`` is d2y/dx2. The
+    derivative rules are the very ones ``backward()`` uses, evaluated on Values instead of
+    floats. An input that ``output`` does not depend on gets 0.
+    """
+    for x in inputs:
+        if type(x) is not Value:
+            raise TypeError(f"grad() inputs must be Values, not {type(x).__name__}")
+    if type(output) is not Value:
+        raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
+    ops, _ = _reachable(output)
+    grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
+    recording = mode.enable_grad() if create_graph else mode.no_grad()
+    with recording:
+        for node in ops:
+            g = grads.get(node)
+            if g is None:
+                continue
+            parents = node.parents
+            ds = _apply_derivative(node, g, on_values=create_graph)
+            for p, d in zip(parents, ds):
+                before = grads.get(p)
+                grads[p] = d if before is None else before + d
+    return [_as_value(grads.get(x, 0.0)) for x in inputs]
+
+
+def _as_value(x: Any) -> Value:
+    return x if type(x) is Value else Value(x)

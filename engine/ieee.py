@@ -1,0 +1,118 @@
+"""Float math that never raises: IEEE 754 results, like PyTorch's float64 tensors.
+
+Python's ``math`` module raises where IEEE arithmetic returns a special value:
+``math.log(0)`` raises instead of giving ``-inf``, ``math.exp(1000)`` raises instead of
+giving ``inf``, ``1.0 / 0.0`` raises instead of giving ``inf``. A neural network meets these
+edges all the time (a saturated sigmoid, a log of a probability that rounded to zero), and
+PyTorch answers with ``inf`` or ``nan`` so that the caller can decide what to do. Every op
+in ``engine`` computes through these functions so that it gives the same answers.
+"""
+
+from __future__ import annotations
+
+import math
+
+inf = math.inf
+nan = math.nan
+
+
+def div(a: float, b: float) -> float:
+    """a / b, with IEEE results for b == 0: +-inf for a != 0 (sign of a*b), nan for 0/0."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or math.isnan(a):
+            return nan
+        return math.copysign(inf, a) * math.copysign(1.0, b)
+
+
+def exp(x: float) -> float:
+    """e**x, giving inf on overflow (x > 709.78...)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return inf
+
+
+def log(x: float) -> float:
+    """Natural log: -inf at 0 (either sign of zero), nan below 0 and at nan."""
+    if x > 0:
+        return math.log(x)
+    if x == 0:
+        return -inf
+    return nan
+
+
+def sqrt(x: float) -> float:
+    """Square root: nan below 0; sqrt(-0.0) is -0.0 as IEEE says."""
+    return math.sqrt(x) if x >= 0 else nan
+
+
+def sigmoid(x: float) -> float:
+    """1 / (1 + e**-x), in exactly PyTorch's expression order (so results agree to the bit).
+
+    For x below about -709, e**-x overflows to inf and the result is 0.0, never an error.
+    """
+    return 1.0 / (1.0 + exp(-x))
+
+
+def _is_odd_integer(e: float) -> bool:
+    return e == int(e) and int(e) % 2 == 1 if math.isfinite(e) else False
+
+
+def general_pow(x: float, e: float) -> float:
+    """x**e with IEEE edges: a negative base to a fractional power is nan (never complex),
+    0 to a negative power is inf (-inf for -0.0 and an odd integer power), overflow is +-inf."""
+    try:
+        return math.pow(x, e)
+    except OverflowError:
+        return -inf if x < 0 and _is_odd_integer(e) else inf
+    except ValueError:
+        if x == 0:
+            return math.copysign(inf, x) if _is_odd_integer(e) else inf
+        return nan
+
+
+def pow(x: float, e: float) -> float:
+    """x**e for a constant exponent e, with PyTorch's shortcuts so results match it bit for bit.
+
+    Python's own ``x**e`` differs from PyTorch in the last bit surprisingly often, because
+    PyTorch special-cases the common exponents:
+
+    ====  =================  ====  ===============
+    e     computed as        e     computed as
+    ====  =================  ====  ===============
+    0     1.0                -1    1 / x
+    1     x                  2     x * x
+    0.5   sqrt(x)            -2    1 / (x * x)
+    -0.5  1 / sqrt(x)        3     x * x * x
+    ====  =================  ====  ===============
+
+    Any other exponent goes to :func:`general_pow`.
+    """
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    if e == 0.0:
+        return 1.0
+    if e == 3.0:
+        return x * x * x
+    if e == -1.0:
+        return div(1.0, x)
+    if e == 0.5:
+        return sqrt(x)
+    if e == -0.5:
+        return div(1.0, sqrt(x))
+    if e == -2.0:
+        return div(1.0, x * x)
+    return general_pow(x, e)
+
+
+def sign(x: float) -> float:
+    """-1.0, 0.0 or 1.0 (nan stays nan): the slope of |x|, with 0 at the kink like PyTorch."""
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return x * 0.0  # 0.0 for a zero, nan for nan

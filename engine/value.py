@@ -1,0 +1,452 @@
+"""The Value node: one float, the op that made it, and the derivative of that op.
+
+Arithmetic on Values builds a graph as it computes. Every operation below has three parts
+on one screen: the forward formula (computed on floats), an ``Op`` holding its name and its
+derivative, and a docstring with both formulas. ``backward()`` (in ``autograd.py``) walks
+the graph from the output back to the inputs and applies each op's derivative: the chain
+rule, one node at a time.
+
+How a node is stored, and why (this decides both speed and memory):
+
+* ``data`` and ``grad`` are Python floats; ``label`` is a name for pictures and errors.
+* ``_op`` is a shared ``Op`` object, never a per-node closure. A closure that captures the
+  node it belongs to would put every node in a reference cycle, and then graphs are freed
+  only by Python's cycle collector, which then dominates the run time.
+* ``_a`` and ``_b`` hold the inputs: two Values for a binary op, a Value and a number for
+  an op with a constant (``x * 3`` keeps 3.0, not a leaf Value made from it), a tuple of
+  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot``).
+* ``_id`` counts creations. Backward visits nodes in decreasing ``_id``, the order
+  PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
+
+Derivatives are written once and work for two kinds of numbers: with floats for an
+ordinary ``backward()``, and with Values for ``grad(..., create_graph=True)``, where the
+gradient itself becomes a graph that can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from itertools import count
+from numbers import Real
+from typing import Any
+
+from engine import ieee, mode
+
+Number = int | float
+_creation = count()
+
+
+class Op:
+    """An operation's name, how many Value inputs it has, and its derivative rule.
+
+    ``derivative(g, out, a, b)`` receives the upstream gradient ``g`` (d root / d out), the
+    op's output ``out`` and its inputs, and returns what each Value input receives:
+    ``g * d out / d input``. ``arity`` says how the inputs are stored:
+    1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), or "n" (``a`` a tuple
+    of Values, ``b`` a tuple of constants or None).
+    """
+
+    __slots__ = ("arity", "derivative", "name")
+
+    def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any]) -> None:
+        self.name = name
+        self.arity = arity
+        self.derivative = derivative
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+LEAF = Op("", 0, lambda g, out, a, b: ())
+
+
+# Derivative rules are written with these helpers so that one formula serves floats (an
+# ordinary backward) and Values (create_graph=True, where the gradient is itself a graph).
+def _data(x: Any) -> Any:
+    return x.data if type(x) is Value else x
+
+
+def _div(a: Any, b: Any) -> Any:
+    return ieee.div(a, b) if type(a) is float and type(b) is float else a / b
+
+
+def _pow(x: Any, e: Any) -> Any:
+    if type(x) is float and type(e) is float:
+        return ieee.pow(x, e)
+    return x ** e
+
+
+def _log(x: Any) -> Any:
+    return ieee.log(x) if type(x) is float else x.log()
+
+
+def _as_number(x: object) -> float | None:
+    """The float value of a Python number (bool and int included), None for anything else."""
+    if type(x) is float:
+        return x
+    if isinstance(x, Real):
+        return float(x)
+    return None
+
+
+def _node(op: Op, data: float, a: Any, b: Any) -> Value:
+    """A new Value computed by ``op`` from inputs ``a``, ``b``; a parentless leaf under no_grad."""
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._id = next(_creation)
+    if mode.grad_enabled:
+        out._op, out._a, out._b = op, a, b
+    else:
+        out._op, out._a, out._b = LEAF, None, None
+    if mode.anomaly_enabled and not math.isfinite(data):
+        _report_forward_anomaly(op, data, a, b)
+    return out
+
+
+def _report_forward_anomaly(op: Op, data: float, a: Any, b: Any) -> None:
+    inputs = a if op.arity == "n" else (a,) if op.arity == 1 else (a, b)
+    described = ", ".join(_describe(x) for x in inputs)
+    const = f" with constant {b!r}" if op.arity == 1 and b is not None else ""
+    raise FloatingPointError(f"{op.name!r} produced {data} from input(s) {described}{const}")
+
+
+def _describe(x: Any) -> str:
+    if type(x) is Value:
+        return f"{x.label!r}={x.data}" if x.label else f"{x.data}"
+    return repr(x)
+
+
+class Value:
+    """A scalar in a computation graph: ``data`` (its value) and ``grad`` (d root / d self).
+
+    >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
+    >>> y = (a * b + a ** 2).tanh()
+    >>> y.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (0.070651, 0.141302)
+
+    ``data`` accepts Python numbers (ints and bools become floats); anything else is a
+    TypeError naming its type. Leaves (Values you create) accumulate gradients across
+    ``backward()`` calls, like PyTorch's ``.grad``; call ``zero_grad()`` to reset.
+    """
+
+    __slots__ = ("_a", "_b", "_id", "_op", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        number = _as_number(data)
+        if number is None:
+            hint = " (use .detach() for a new leaf with its data)" if type(data) is Value else ""
+            raise TypeError(f"Value() takes a real number, not {type(data).__name__}{hint}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, not {type(label).__name__}")
+        self.data = number
+        self.grad = 0.0
+        self.label = label
+        self._op, self._a, self._b = LEAF, None, None
+        self._id = next(_creation)
+
+    # ---- what the graph looks like -------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node ("" for a leaf)."""
+        return self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Value inputs of the op that made this node, in order, repeats kept: a*a -> (a, a)."""
+        arity = self._op.arity
+        if arity == 2:
+            return (self._a, self._b)
+        if arity == 1:
+            return (self._a,)
+        if arity == "n":
+            return self._a
+        return ()
+
+    @property
+    def constant(self) -> float | tuple[float, ...] | None:
+        """The number folded into this node's op (3.0 in ``x * 3``), None if there is none."""
+        return self._b if self._op.arity in (1, "n") else None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for Values made directly (and for results computed under ``no_grad``)."""
+        return self._op is LEAF
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label and no history."""
+        return Value(self.data, self.label)
+
+    def zero_grad(self) -> None:
+        """Reset this node's accumulated gradient to 0.0."""
+        self.grad = 0.0
+
+    def backward(self, grad: Number = 1.0) -> None:
+        """Fill in ``.grad`` of every node this one depends on: d self / d node.
+
+        Seeds this node with ``grad`` and applies the chain rule in reverse creation
+        order. Intermediate nodes get fresh gradients on every call; leaves accumulate.
+        """
+        from engine.autograd import backward
+
+        backward(self, grad)
+
+    # ---- addition and subtraction ----------------------------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        """a + b.   d/da = 1,  d/db = 1."""
+        if type(other) is Value:
+            return _node(Value._ADD, self.data + other.data, self, other)
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._ADD_CONST, self.data + c, self, c)
+
+    _ADD = Op("+", 2, lambda g, out, a, b: (g, g))
+    _ADD_CONST = Op("+", 1, lambda g, out, a, c: g)
+
+    def __radd__(self, other: Number) -> Value:
+        """c + a, the same as a + c (IEEE addition commutes exactly)."""
+        return self.__add__(other)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        """a - b.   d/da = 1,  d/db = -1."""
+        if type(other) is Value:
+            return _node(Value._SUB, self.data - other.data, self, other)
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._SUB_CONST, self.data - c, self, c)
+
+    _SUB = Op("-", 2, lambda g, out, a, b: (g, -g))
+    _SUB_CONST = Op("-", 1, lambda g, out, a, c: g)
+
+    def __rsub__(self, other: Number) -> Value:
+        """c - a.   d/da = -1."""
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._RSUB_CONST, c - self.data, self, c)
+
+    _RSUB_CONST = Op("-", 1, lambda g, out, a, c: -g)
+
+    def __neg__(self) -> Value:
+        """-a.   d/da = -1."""
+        return _node(Value._NEG, -self.data, self, None)
+
+    _NEG = Op("neg", 1, lambda g, out, a, c: -g)
+
+    # ---- multiplication and division ------------------------------------------------------
+
+    def __mul__(self, other: Value | Number) -> Value:
+        """a * b.   d/da = b,  d/db = a."""
+        if type(other) is Value:
+            return _node(Value._MUL, self.data * other.data, self, other)
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._MUL_CONST, self.data * c, self, c)
+
+    _MUL = Op("*", 2, lambda g, out, a, b: (g * b, g * a))
+    _MUL_CONST = Op("*", 1, lambda g, out, a, c: g * c)
+
+    def __rmul__(self, other: Number) -> Value:
+        """c * a, the same as a * c."""
+        return self.__mul__(other)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """a / b.   d/da = 1/b,  d/db = -a/b**2, computed as -g * ((a/b) / b) like PyTorch.
+
+        Division is its own op (not a * b**-1, which rounds differently). b = 0 gives
+        +-inf, and 0/0 gives nan, as IEEE arithmetic says.
+        """
+        if type(other) is Value:
+            return _node(Value._DIV, ieee.div(self.data, other.data), self, other)
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._DIV_CONST, ieee.div(self.data, c), self, c)
+
+    _DIV = Op("/", 2, lambda g, out, a, b: (_div(g, b), -g * _div(out, b)))
+    _DIV_CONST = Op("/", 1, lambda g, out, a, c: _div(g, c))
+
+    def __rtruediv__(self, other: Number) -> Value:
+        """c / a.   d/da = -c/a**2, computed as -g * ((c/a) / a)."""
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._RDIV_CONST, ieee.div(c, self.data), self, c)
+
+    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * _div(out, a))
+
+    # ---- powers ----------------------------------------------------------------------------
+
+    def __pow__(self, other: Value | Number) -> Value:
+        """a ** e.
+
+        Constant e:  d/da = e * a**(e-1)  (0 when e == 0), with PyTorch's shortcuts
+        (x*x for e = 2, sqrt for 0.5, ...; see ``ieee.pow``).
+        Value b:     d/da = b * a**(b-1),  d/db = a**b * ln(a)  (0 where a == 0 and b >= 0).
+        A negative base to a fractional power is nan, never a complex number.
+        """
+        if type(other) is Value:
+            return _node(Value._POW, ieee.general_pow(self.data, other.data), self, other)
+        e = _as_number(other)
+        if e is None:
+            return NotImplemented
+        return _node(Value._POW_CONST, ieee.pow(self.data, e), self, e)
+
+    _POW_CONST = Op(
+        "**", 1, lambda g, out, a, e: 0.0 if e == 0 else g * (e * _pow(a, e - 1.0))
+    )
+    _POW = Op(
+        "**",
+        2,
+        lambda g, out, a, b: (
+            0.0 if _data(b) == 0 else g * (b * _pow(a, b - 1.0)),
+            0.0 if _data(a) == 0 and _data(b) >= 0 else g * (out * _log(a)),
+        ),
+    )
+
+    def __rpow__(self, other: Number) -> Value:
+        """c ** a.   d/da = c**a * ln(c)  (0 where c == 0 and a >= 0)."""
+        c = _as_number(other)
+        if c is None:
+            return NotImplemented
+        return _node(Value._RPOW_CONST, ieee.general_pow(c, self.data), self, c)
+
+    _RPOW_CONST = Op(
+        "**",
+        1,
+        lambda g, out, a, c: 0.0 if c == 0 and _data(a) >= 0 else g * (out * ieee.log(c)),
+    )
+
+    def sqrt(self) -> Value:
+        """sqrt(a).   d/da = 1 / (2 sqrt(a)); inf at 0, nan below 0."""
+        return _node(Value._SQRT, ieee.sqrt(self.data), self, None)
+
+    _SQRT = Op("sqrt", 1, lambda g, out, a, c: _div(g, 2.0 * out))
+
+    # ---- exp and log -------------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e**a.   d/da = e**a (the output itself). inf past a = 709.78."""
+        return _node(Value._EXP, ieee.exp(self.data), self, None)
+
+    _EXP = Op("exp", 1, lambda g, out, a, c: g * out)
+
+    def log(self) -> Value:
+        """ln(a).   d/da = 1/a.  -inf at 0, nan below 0 (whose gradient is still 1/a)."""
+        return _node(Value._LOG, ieee.log(self.data), self, None)
+
+    _LOG = Op("log", 1, lambda g, out, a, c: _div(g, a))
+
+    # ---- activations -------------------------------------------------------------------------
+
+    def tanh(self) -> Value:
+        """tanh(a) = (e**a - e**-a) / (e**a + e**-a).   d/da = 1 - tanh(a)**2."""
+        return _node(Value._TANH, math.tanh(self.data), self, None)
+
+    _TANH = Op("tanh", 1, lambda g, out, a, c: g * (1.0 - out * out))
+
+    def sigmoid(self) -> Value:
+        """s = 1 / (1 + e**-a).   d/da = s * (1 - s), computed as (g * (1 - s)) * s."""
+        return _node(Value._SIGMOID, ieee.sigmoid(self.data), self, None)
+
+    _SIGMOID = Op("sigmoid", 1, lambda g, out, a, c: (g * (1.0 - out)) * out)
+
+    def relu(self) -> Value:
+        """max(0, a).   d/da = 1 where a > 0, else 0 (0 at the kink; nan passes through as 1)."""
+        x = self.data
+        return _node(Value._RELU, 0.0 if x < 0 else x, self, None)
+
+    _RELU = Op("relu", 1, lambda g, out, a, c: 0.0 if _data(out) <= 0 else g)
+
+    def __abs__(self) -> Value:
+        """|a|.   d/da = sign(a): -1, 0 (at the kink, like PyTorch) or 1."""
+        return _node(Value._ABS, math.fabs(self.data), self, None)
+
+    _ABS = Op("abs", 1, lambda g, out, a, c: g * ieee.sign(_data(a)))
+
+    def abs(self) -> Value:
+        """|a|, the same as ``abs(a)``."""
+        return self.__abs__()
+
+
+# ---- n-ary ops: one node instead of a chain of binary ones --------------------------------
+
+
+def vsum(values: Iterable[Value | Number]) -> Value:
+    """v1 + v2 + ... + vn as one node.   d/dvi = 1 for every i.
+
+    Equal to chaining ``+`` left to right (same float result), but one node instead of
+    n - 1, so backward has one step instead of n - 1. Numbers are added as constants.
+    """
+    parents: list[Value] = []
+    total = 0.0
+    for v in values:
+        if type(v) is Value:
+            parents.append(v)
+            total += v.data
+        else:
+            c = _as_number(v)
+            if c is None:
+                raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
+            total += c
+    return _node(_SUM, total, tuple(parents), None)
+
+
+_SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
+
+
+def dot(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value | None = None
+        ) -> Value:
+    """w . x + b = w1*x1 + ... + wn*xn + b as one node (a neuron's pre-activation).
+
+    d/dwi = xi,  d/dxi = wi,  d/db = 1.
+
+    ``inputs`` may be all plain numbers (a data point: they are kept as constants and get no
+    gradient) or Values (a previous layer's outputs). Parents are ordered
+    ``(w1..wn, b, x1..xn)``; the bias may be omitted.
+    """
+    n = len(weights)
+    if len(inputs) != n:
+        raise ValueError(f"dot(): {n} weights but {len(inputs)} inputs")
+    w_data = [w.data for w in weights]
+    x_const = [_as_number(x) for x in inputs]
+    if None not in x_const:
+        total = sum(map(float.__mul__, w_data, x_const), 0.0)
+        if bias is None:
+            return _node(_DOT_CONST_X, total, tuple(weights), tuple(x_const))
+        return _node(_DOT_CONST_X_BIAS, total + bias.data, (*weights, bias), tuple(x_const))
+    xs = [x if type(x) is Value else Value(x) for x in inputs]
+    total = sum(map(float.__mul__, w_data, [x.data for x in xs]), 0.0)
+    if bias is None:
+        return _node(_DOT, total, (*weights, *xs), None)
+    return _node(_DOT_BIAS, total + bias.data, (*weights, bias, *xs), None)
+
+
+def _dot_grads(g: Any, out: Any, parents: Sequence[Any], n: int, has_bias: bool) -> list[Any]:
+    ws, xs = parents[:n], parents[n + has_bias:]
+    return [g * x for x in xs] + [g] * has_bias + [g * w for w in ws]
+
+
+_DOT = Op("dot", "n", lambda g, out, a, c: _dot_grads(g, out, a, len(a) // 2, False))
+_DOT_BIAS = Op("dot", "n", lambda g, out, a, c: _dot_grads(g, out, a, len(a) // 2, True))
+_DOT_CONST_X = Op("dot", "n", lambda g, out, a, c: [g * x for x in c])
+_DOT_CONST_X_BIAS = Op("dot", "n", lambda g, out, a, c: [g * x for x in c] + [g])
