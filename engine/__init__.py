@@ -6,8 +6,9 @@ anomaly detection), ``gradcheck.py`` (checking derivatives with finite differenc
 """
 
 from engine.autograd import backward_order, contributions, grad, local_derivatives
+from engine.fused import dot, linear, vsum
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from engine.value import Value, dot, vsum
+from engine.value import Value
 
 __all__ = [
     "Value",
@@ -18,6 +19,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "is_grad_enabled",
+    "linear",
     "local_derivatives",
     "no_grad",
     "vsum",

@@ -14,7 +14,7 @@ How a node is stored, and why (this decides both speed and memory):
   only by Python's cycle collector, which then dominates the run time.
 * ``_a`` and ``_b`` hold the inputs: two Values for a binary op, a Value and a number for
   an op with a constant (``x * 3`` keeps 3.0, not a leaf Value made from it), a tuple of
-  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot``).
+  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot`` in ``fused.py``).
 * ``_id`` counts creations. Backward visits nodes in decreasing ``_id``, the order
   PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
 
@@ -26,7 +26,7 @@ gradient itself becomes a graph that can be differentiated again.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from itertools import count
 from numbers import Real
 from typing import Any
@@ -386,67 +386,3 @@ class Value:
     def abs(self) -> Value:
         """|a|, the same as ``abs(a)``."""
         return self.__abs__()
-
-
-# ---- n-ary ops: one node instead of a chain of binary ones --------------------------------
-
-
-def vsum(values: Iterable[Value | Number]) -> Value:
-    """v1 + v2 + ... + vn as one node.   d/dvi = 1 for every i.
-
-    Equal to chaining ``+`` left to right (same float result), but one node instead of
-    n - 1, so backward has one step instead of n - 1. Numbers are added as constants.
-    """
-    parents: list[Value] = []
-    total = 0.0
-    for v in values:
-        if type(v) is Value:
-            parents.append(v)
-            total += v.data
-        else:
-            c = _as_number(v)
-            if c is None:
-                raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
-            total += c
-    return _node(_SUM, total, tuple(parents), None)
-
-
-_SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
-
-
-def dot(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value | None = None
-        ) -> Value:
-    """w . x + b = w1*x1 + ... + wn*xn + b as one node (a neuron's pre-activation).
-
-    d/dwi = xi,  d/dxi = wi,  d/db = 1.
-
-    ``inputs`` may be all plain numbers (a data point: they are kept as constants and get no
-    gradient) or Values (a previous layer's outputs). Parents are ordered
-    ``(w1..wn, b, x1..xn)``; the bias may be omitted.
-    """
-    n = len(weights)
-    if len(inputs) != n:
-        raise ValueError(f"dot(): {n} weights but {len(inputs)} inputs")
-    w_data = [w.data for w in weights]
-    x_const = [_as_number(x) for x in inputs]
-    if None not in x_const:
-        total = sum(map(float.__mul__, w_data, x_const), 0.0)
-        if bias is None:
-            return _node(_DOT_CONST_X, total, tuple(weights), tuple(x_const))
-        return _node(_DOT_CONST_X_BIAS, total + bias.data, (*weights, bias), tuple(x_const))
-    xs = [x if type(x) is Value else Value(x) for x in inputs]
-    total = sum(map(float.__mul__, w_data, [x.data for x in xs]), 0.0)
-    if bias is None:
-        return _node(_DOT, total, (*weights, *xs), None)
-    return _node(_DOT_BIAS, total + bias.data, (*weights, bias, *xs), None)
-
-
-def _dot_grads(g: Any, out: Any, parents: Sequence[Any], n: int, has_bias: bool) -> list[Any]:
-    ws, xs = parents[:n], parents[n + has_bias:]
-    return [g * x for x in xs] + [g] * has_bias + [g * w for w in ws]
-
-
-_DOT = Op("dot", "n", lambda g, out, a, c: _dot_grads(g, out, a, len(a) // 2, False))
-_DOT_BIAS = Op("dot", "n", lambda g, out, a, c: _dot_grads(g, out, a, len(a) // 2, True))
-_DOT_CONST_X = Op("dot", "n", lambda g, out, a, c: [g * x for x in c])
-_DOT_CONST_X_BIAS = Op("dot", "n", lambda g, out, a, c: [g * x for x in c] + [g])

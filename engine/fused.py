@@ -1,0 +1,153 @@
+"""Fused ops: one node where a chain of elementary ops would make many.
+
+A neuron computes act(w1*x1 + ... + wn*xn + b). Built from ``*`` and ``+`` that is 2n + 1
+nodes; here it is one node with n + 1 + n parents, whose derivative is still the chain
+rule, just written out for the whole expression at once:
+
+    z = w . x + b,   out = act(z)
+    d out / d wi = act'(z) * xi,   d out / d xi = act'(z) * wi,   d out / d b = act'(z)
+
+The result is the same number (the dot product is summed left to right, as the chain of
+``+`` would), but backward has one step to take instead of 2n + 1, and memory holds one
+node instead of 2n + 1. ``nn.Linear`` builds its layers from these; the elementary ops stay
+for everything else (and for pictures of what a neuron does inside).
+
+A ReLU neuron whose input z is <= 0 outputs 0 and passes gradient 0 to every input
+(relu'(z) = 0 there, PyTorch's convention at z = 0 too). Such a node is stored as a
+constant with no parents: backward has nothing to send through it, so it skips it whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from engine import ieee
+from engine.value import Number, Op, Value, _as_number, _data, _node
+
+
+def vsum(values: Iterable[Value | Number]) -> Value:
+    """v1 + v2 + ... + vn as one node.   d/dvi = 1 for every i.
+
+    The same float as chaining ``+`` left to right, in one node instead of n - 1.
+    Numbers among the values are added as constants.
+    """
+    parents: list[Value] = []
+    total = 0.0
+    for v in values:
+        if type(v) is Value:
+            parents.append(v)
+            total += v.data
+        else:
+            c = _as_number(v)
+            if c is None:
+                raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
+            total += c
+    return _node(_SUM, total, tuple(parents), None)
+
+
+_SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
+
+
+# ---- activations of a fused neuron: forward on z, derivative dz from the output ----------
+
+def _identity_backward(g: Any, out: Any) -> Any:
+    return g
+
+
+def _relu_backward(g: Any, out: Any) -> Any:
+    return 0.0 if _data(out) <= 0 else g
+
+
+def _tanh_backward(g: Any, out: Any) -> Any:
+    return g * (1.0 - out * out)
+
+
+def _sigmoid_backward(g: Any, out: Any) -> Any:
+    return (g * (1.0 - out)) * out
+
+
+_ACTIVATIONS = {
+    None: (lambda z: z, _identity_backward),
+    "relu": (lambda z: 0.0 if z < 0 else z, _relu_backward),
+    "tanh": (math.tanh, _tanh_backward),
+    "sigmoid": (ieee.sigmoid, _sigmoid_backward),
+}
+
+
+def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
+    """The Op of act(w . x + b); parents are (w1..wn, b, x1..xn), x only when they are Values."""
+    dz_from = _ACTIVATIONS[activation][1]
+    name = "dot" if activation is None else f"{activation}(dot)"
+    if inputs_are_values:
+        def derivative(g: Any, out: Any, p: Sequence[Any], _: Any) -> list[Any]:
+            gz = dz_from(g, out)
+            n = len(p) // 2
+            return [gz * x for x in p[n + 1:]] + [gz] + [gz * w for w in p[:n]]
+    else:
+        def derivative(g: Any, out: Any, p: Sequence[Any], xs: Sequence[float]) -> list[Any]:
+            gz = dz_from(g, out)
+            return [gz * x for x in xs] + [gz]
+    return Op(name, "n", derivative)
+
+
+_NEURON_OPS = {
+    (act, values): _neuron_op(act, values) for act in _ACTIVATIONS for values in (True, False)
+}
+# A ReLU neuron that is off: a constant, so backward treats it like a leaf and stops there.
+_RELU_OFF = Op("relu(dot)", 0, lambda g, out, a, b: ())
+
+
+def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
+           inputs: Sequence[Value | Number], activation: str | None = None) -> list[Value]:
+    """A whole layer: out_j = act(sum_i W[j][i] * x[i] + b[j]) for every row j, one node each.
+
+    ``inputs`` may be plain numbers (a data point: kept as constants, no gradient) or
+    Values (the previous layer's outputs). ``activation`` is None, "relu", "tanh" or
+    "sigmoid". The inputs' values are read once for the whole layer.
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of None, 'relu', 'tanh', 'sigmoid', "
+                         f"not {activation!r}")
+    x_data: list[Any] = []
+    values: list[Value] = []
+    for x in inputs:
+        if type(x) is float:
+            x_data.append(x)
+        elif type(x) is Value:
+            values.append(x)
+            x_data.append(x.data)
+        else:
+            c = _as_number(x)
+            if c is None:
+                raise TypeError(f"inputs must be Values or numbers, not {type(x).__name__}")
+            x_data.append(c)
+    if values and len(values) != len(x_data):  # a mix: numbers become constant leaves
+        xs = tuple(x if type(x) is Value else Value(x) for x in inputs)
+    else:
+        xs = tuple(values)
+    act, _ = _ACTIVATIONS[activation]
+    op = _NEURON_OPS[activation, bool(xs)]
+    constants = None if xs else tuple(x_data)
+    dead_relu = activation == "relu"
+    outputs = []
+    for row, b in zip(weights, biases):
+        if len(row) != len(x_data):
+            raise ValueError(f"a weight row has {len(row)} entries but the input has "
+                             f"{len(x_data)}")
+        z = sum([w.data * x for w, x in zip(row, x_data)], 0.0) + b.data
+        if dead_relu and z <= 0:
+            outputs.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
+        else:
+            outputs.append(_node(op, act(z), (*row, b, *xs), constants))
+    return outputs
+
+
+def dot(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value | None = None,
+        activation: str | None = None) -> Value:
+    """One neuron, act(w . x + b), as one node (see ``linear``). ``bias`` None means b = 0."""
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot(): {len(weights)} weights but {len(inputs)} inputs")
+    b = Value(0.0) if bias is None else bias
+    return linear([weights], [b], inputs, activation)[0]
