@@ -7,10 +7,12 @@ anomaly detection), ``gradcheck.py`` (checking derivatives with finite differenc
 
 from engine.autograd import backward_order, contributions, grad, local_derivatives
 from engine.fused import dot, linear, vsum
+from engine.gradcheck import GradcheckError, gradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from engine.value import Value
 
 __all__ = [
+    "GradcheckError",
     "Value",
     "backward_order",
     "contributions",
@@ -18,9 +20,11 @@ __all__ = [
     "dot",
     "enable_grad",
     "grad",
+    "gradcheck",
     "is_grad_enabled",
     "linear",
     "local_derivatives",
     "no_grad",
+    "numerical_grad",
     "vsum",
 ]
