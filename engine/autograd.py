@@ -108,6 +108,8 @@ def backward(root: Value, grad: float = 1.0) -> None:
     for node in ops:
         op = node._op
         g = node.grad
+        if g == 0.0 and op.zero_safe and math.isfinite(node.data):
+            continue  # every contribution would be 0: nothing to add
         arity = op.arity
         if arity == 1:
             a = node._a

@@ -89,7 +89,8 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
         def derivative(g: Any, out: Any, p: Sequence[Any], xs: Sequence[float]) -> list[Any]:
             gz = dz_from(g, out)
             return [gz * x for x in xs] + [gz]
-    return Op(name, "n", derivative)
+    # tanh and sigmoid flatten out at +-inf, so a finite output can hide an infinite input.
+    return Op(name, "n", derivative, zero_safe=activation in (None, "relu"))
 
 
 _NEURON_OPS = {
@@ -136,7 +137,10 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         if len(row) != len(x_data):
             raise ValueError(f"a weight row has {len(row)} entries but the input has "
                              f"{len(x_data)}")
-        z = sum([w.data * x for w, x in zip(row, x_data)], 0.0) + b.data
+        z = 0.0
+        for w, x in zip(row, x_data):
+            z += w.data * x
+        z += b.data
         if dead_relu and z <= 0:
             outputs.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
         else:

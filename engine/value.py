@@ -45,14 +45,22 @@ class Op:
     ``g * d out / d input``. ``arity`` says how the inputs are stored:
     1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), or "n" (``a`` a tuple
     of Values, ``b`` a tuple of constants or None).
+
+    ``zero_safe`` says that an upstream gradient of 0 gives contributions of 0 whenever the
+    output is finite, so backward may skip the node (a trained network has many such
+    nodes: every sample whose loss term is 0). It is False where a finite output can
+    still have an infinite slope (1/x, log, sqrt, powers): there 0 * inf must give nan,
+    as it does in PyTorch.
     """
 
-    __slots__ = ("arity", "derivative", "name")
+    __slots__ = ("arity", "derivative", "name", "zero_safe")
 
-    def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any]) -> None:
+    def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any],
+                 zero_safe: bool = True) -> None:
         self.name = name
         self.arity = arity
         self.derivative = derivative
+        self.zero_safe = zero_safe
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -282,8 +290,8 @@ class Value:
             return NotImplemented
         return _node(Value._DIV_CONST, ieee.div(self.data, c), self, c)
 
-    _DIV = Op("/", 2, lambda g, out, a, b: (_div(g, b), -g * _div(out, b)))
-    _DIV_CONST = Op("/", 1, lambda g, out, a, c: _div(g, c))
+    _DIV = Op("/", 2, lambda g, out, a, b: (_div(g, b), -g * _div(out, b)), zero_safe=False)
+    _DIV_CONST = Op("/", 1, lambda g, out, a, c: _div(g, c), zero_safe=False)
 
     def __rtruediv__(self, other: Number) -> Value:
         """c / a.   d/da = -c/a**2, computed as -g * ((c/a) / a)."""
@@ -292,7 +300,7 @@ class Value:
             return NotImplemented
         return _node(Value._RDIV_CONST, ieee.div(c, self.data), self, c)
 
-    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * _div(out, a))
+    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * _div(out, a), zero_safe=False)
 
     # ---- powers ----------------------------------------------------------------------------
 
@@ -312,7 +320,10 @@ class Value:
         return _node(Value._POW_CONST, ieee.pow(self.data, e), self, e)
 
     _POW_CONST = Op(
-        "**", 1, lambda g, out, a, e: 0.0 if e == 0 else g * (e * _pow(a, e - 1.0))
+        "**",
+        1,
+        lambda g, out, a, e: 0.0 if e == 0 else g * (e * _pow(a, e - 1.0)),
+        zero_safe=False,
     )
     _POW = Op(
         "**",
@@ -321,6 +332,7 @@ class Value:
             0.0 if _data(b) == 0 else g * (b * _pow(a, b - 1.0)),
             0.0 if _data(a) == 0 and _data(b) >= 0 else g * (out * _log(a)),
         ),
+        zero_safe=False,
     )
 
     def __rpow__(self, other: Number) -> Value:
@@ -334,13 +346,14 @@ class Value:
         "**",
         1,
         lambda g, out, a, c: 0.0 if c == 0 and _data(a) >= 0 else g * (out * ieee.log(c)),
+        zero_safe=False,
     )
 
     def sqrt(self) -> Value:
         """sqrt(a).   d/da = 1 / (2 sqrt(a)); inf at 0, nan below 0."""
         return _node(Value._SQRT, ieee.sqrt(self.data), self, None)
 
-    _SQRT = Op("sqrt", 1, lambda g, out, a, c: _div(g, 2.0 * out))
+    _SQRT = Op("sqrt", 1, lambda g, out, a, c: _div(g, 2.0 * out), zero_safe=False)
 
     # ---- exp and log -------------------------------------------------------------------------
 
@@ -354,7 +367,7 @@ class Value:
         """ln(a).   d/da = 1/a.  -inf at 0, nan below 0 (whose gradient is still 1/a)."""
         return _node(Value._LOG, ieee.log(self.data), self, None)
 
-    _LOG = Op("log", 1, lambda g, out, a, c: _div(g, a))
+    _LOG = Op("log", 1, lambda g, out, a, c: _div(g, a), zero_safe=False)
 
     # ---- activations -------------------------------------------------------------------------
 
