@@ -207,9 +207,18 @@ class Expression:
         lines = [f"{name} = {x!r}" for name, x in zip(names, self.leaves)]
         for name, step in zip(names[len(self.leaves):], self.steps):
             args = [names[i] for i in step.args]
-            text = OPS[step.op].template.format(*args, c=step.constant, args=", ".join(args))
+            text = OPS[step.op].template.format(*args, c=step.constant, args=_listing(step, args))
             lines.append(f"{name} = {text}")
         return "\n".join(lines) + f"\noutput: {names[-1]}"
+
+
+def _listing(step: Step, args: list[str]) -> str:
+    """The argument list of an n-ary step: ``a, b, c`` or ``[w1, w2], [x1, x2], bias``."""
+    if step.op != "dot":
+        return ", ".join(args)
+    n = len(args) // 2
+    listing = f"[{', '.join(args[:n])}], [{', '.join(args[n:2 * n])}]"
+    return listing + (f", {args[-1]}" if len(args) % 2 else "")
 
 
 def expressions(

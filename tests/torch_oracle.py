@@ -1,0 +1,62 @@
+"""Run the same function on chainrule Values and on PyTorch float64 tensors, and compare.
+
+A helper for the tests that use PyTorch as the reference; call it only after
+``pytest.importorskip("torch")``. A function written with Python's operators and the
+methods both libraries share (``x.exp()``, ``x.relu()``, ``abs(x)``, ``2 - x``) runs
+unchanged on either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine import Value
+
+
+def engine_result(fn: Callable[..., Value], points: Sequence[float]) -> tuple[float, list[float]]:
+    """fn's value and the gradient of each input after ``backward()``, on chainrule Values."""
+    leaves = [Value(x) for x in points]
+    out = fn(*leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def torch_leaves(points: Sequence[float]) -> list[Any]:
+    """0-d float64 tensors that require grad, one per point."""
+    import torch
+
+    return [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in points]
+
+
+def torch_result(fn: Callable[..., Any], points: Sequence[float]) -> tuple[float, list[float]]:
+    """fn's value and gradients on float64 tensors (an input torch leaves without one: 0.0)."""
+    leaves = torch_leaves(points)
+    out = fn(*leaves)
+    out.backward()
+    return out.item(), [0.0 if x.grad is None else x.grad.item() for x in leaves]
+
+
+def identical(ours: float, theirs: float) -> bool:
+    """Bit for bit: equal, nan matching nan, and the same sign on zeros and infinities."""
+    if math.isnan(theirs):
+        return math.isnan(ours)
+    return ours == theirs and math.copysign(1.0, ours) == math.copysign(1.0, theirs)
+
+
+def identical_gradient(ours: float, theirs: float) -> bool:
+    """``identical``, except that a zero gradient may differ from PyTorch's in sign.
+
+    PyTorch's ``.grad`` starts empty and keeps a first gradient of -0.0 as is; ours starts
+    at 0.0, and 0.0 + -0.0 is 0.0. DESIGN.md calls matching that a nicety, not a
+    requirement (tests/test_edge_cases.py shows the difference).
+    """
+    return identical(ours, theirs) or ours == theirs == 0.0
+
+
+def close(ours: float, theirs: float, rel: float = 1e-9, abs_tol: float = 1e-12) -> bool:
+    """Within rel (relative) or abs_tol (absolute); nan and infinities must be identical."""
+    if not math.isfinite(theirs) or not math.isfinite(ours):
+        return identical(ours, theirs)
+    return math.isclose(ours, theirs, rel_tol=rel, abs_tol=abs_tol)
