@@ -110,9 +110,12 @@ def pow(x: float, e: float) -> float:
 
 
 def sign(x: float) -> float:
-    """-1.0, 0.0 or 1.0 (nan stays nan): the slope of |x|, with 0 at the kink like PyTorch."""
+    """-1.0, 0.0 or 1.0: the slope of |x|, with 0 at the kink like PyTorch.
+
+    nan gives 0.0 too, as PyTorch's sign (x > 0) - (x < 0) does, so |x|'s gradient at nan is 0.
+    """
     if x > 0:
         return 1.0
     if x < 0:
         return -1.0
-    return x * 0.0  # 0.0 for a zero, nan for nan
+    return 0.0
