@@ -1,0 +1,330 @@
+"""The chain rule over whole graphs: backward(), grad(), the visiting order, depth, memory.
+
+PyTorch float64 is the reference wherever a number is compared (same expression, written
+once, run on both). The examples start with micrograd's own test expressions.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from engine import (
+    Value,
+    backward_order,
+    contributions,
+    dot,
+    grad,
+    local_derivatives,
+    vsum,
+)
+from tests.torch_oracle import (
+    close,
+    engine_result,
+    identical,
+    identical_gradient,
+    torch_leaves,
+    torch_result,
+)
+
+
+def assert_identical_to_torch(fn, point):
+    value, grads = engine_result(fn, point)
+    torch_value, torch_grads = torch_result(fn, point)
+    assert identical(value, torch_value), (value, torch_value)
+    assert all(map(identical_gradient, grads, torch_grads)), (grads, torch_grads)
+
+
+# ---- micrograd's two classic expressions (karpathy/micrograd, test/test_engine.py) ----------
+
+
+def micrograd_sanity_check(x):
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    return h + q + q * x
+
+
+def micrograd_more_ops(a, b):
+    c = a + b
+    d = a * b + b ** 3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + (b + a).relu()
+    d = d + 3 * d + (b - a).relu()
+    e = c - d
+    f = e ** 2
+    g = f / 2.0
+    return g + 10.0 / f
+
+
+def test_micrograd_sanity_check_is_bit_identical_to_torch():
+    assert_identical_to_torch(micrograd_sanity_check, (-4.0,))
+
+
+def test_micrograd_more_ops_matches_torch():
+    # 10.0 / f is PyTorch's reciprocal(f) * 10, which may differ in the last bit
+    value, grads = engine_result(micrograd_more_ops, (-4.0, 2.0))
+    torch_value, torch_grads = torch_result(micrograd_more_ops, (-4.0, 2.0))
+    assert close(value, torch_value)
+    assert all(map(close, grads, torch_grads))
+
+
+# ---- one node used more than once: contributions add up ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (lambda a: a * a, None),
+        (lambda a: a + a, None),
+        (lambda a: a * a * a - a / (a + a), None),
+        (lambda a: (a * 3).tanh() * (a * 3).sigmoid(), None),  # a -> a*3 twice -> product
+        (lambda a: vsum([a, a, a * a]), lambda a: a + a + a * a),
+    ],
+    ids=["a*a", "a+a", "a*a*a - a/(a+a)", "diamond", "vsum with repeats"],
+)
+def test_a_reused_node_gets_the_sum_of_its_contributions(ours, theirs):
+    value, (grad_ours,) = engine_result(ours, (1.5,))
+    torch_value, (grad_theirs,) = torch_result(theirs or ours, (1.5,))
+    assert close(value, torch_value) and close(grad_ours, grad_theirs), (grad_ours, grad_theirs)
+
+
+def test_a_times_a_keeps_both_parents_and_gets_2a():
+    a = Value(3.0)
+    y = a * a
+    assert y.parents == (a, a)
+    y.backward()
+    assert a.grad == 6.0
+
+
+def test_diamond_of_shared_intermediates_is_bit_identical_to_torch():
+    def diamond(a, b):
+        m = a * b  # used by both branches
+        left, right = m + a, m * b
+        return left * right + m
+
+    assert_identical_to_torch(diamond, (1.25, -0.75))
+
+
+# ---- backward(): seeds, accumulation, fresh intermediates ------------------------------------
+
+
+def test_backward_twice_accumulates_in_leaves_only_like_torch():
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    ab = a * b
+    y = ab * c
+    y.backward()
+    y.backward()
+    assert a.grad == 24.0  # micrograd gets 36: it accumulates into ab as well
+    assert ab.grad == 4.0  # d y / d ab, recomputed on each call, not 8
+
+    ta, tb, tc = torch_leaves((2.0, 3.0, 4.0))
+    ty = (ta * tb) * tc
+    ty.backward(retain_graph=True)
+    ty.backward()
+    assert (a.grad, b.grad, c.grad) == (ta.grad.item(), tb.grad.item(), tc.grad.item())
+
+
+def test_zero_grad_resets_a_leaf_between_backward_calls():
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    x.zero_grad()
+    y.backward()
+    assert x.grad == 6.0
+
+
+def test_backward_seed_scales_every_gradient():
+    point = (0.5, -2.0)
+
+    def fn(a, b):
+        return (a * b).tanh() + a
+
+    ours = [Value(x) for x in point]
+    fn(*ours).backward(grad=2.0)
+    theirs = torch_leaves(point)
+    fn(*theirs).backward(torch.tensor(2.0, dtype=torch.float64))
+    assert [v.grad for v in ours] == [t.grad.item() for t in theirs]
+
+
+def test_backward_of_a_leaf_is_its_seed():
+    x = Value(5.0)
+    x.backward()
+    assert x.grad == 1.0
+    x.backward(grad=3)
+    assert x.grad == 4.0
+
+
+# ---- grad(): gradients as Values, and derivatives of derivatives ---------------------------
+
+
+def test_grad_leaves_dot_grad_alone():
+    x, y = Value(2.0), Value(-1.0)
+    out = x * y + x
+    gx, gy = grad(out, [x, y])
+    assert (gx.data, gy.data) == (0.0, 2.0)
+    assert (x.grad, y.grad, out.grad) == (0.0, 0.0, 0.0)
+
+
+def test_grad_of_an_input_the_output_does_not_use_is_zero():
+    x, unused = Value(2.0), Value(7.0)
+    assert grad(x * 3, [unused])[0].data == 0.0
+
+
+def ours_nth_derivative(fn, point, wrt, n):
+    leaves = [Value(x) for x in point]
+    out = fn(*leaves)
+    for _ in range(n):
+        (out,) = grad(out, [leaves[wrt]], create_graph=True)
+    return out.data
+
+
+def torch_nth_derivative(fn, point, wrt, n):
+    leaves = torch_leaves(point)
+    out = fn(*leaves)
+    for _ in range(n):
+        (out,) = torch.autograd.grad(out, leaves[wrt], create_graph=True)
+    return out.item()
+
+
+@pytest.mark.parametrize(
+    ("fn", "point"),
+    [
+        (lambda x: x.tanh(), (0.7,)),
+        (lambda x: x.sigmoid(), (-1.3,)),
+        (lambda x: x ** 3, (1.7,)),
+        (lambda x: x.exp() * x.log(), (2.5,)),
+        (lambda x: x.sqrt() / (x + 1), (0.8,)),
+        (lambda x, y: (x * y).exp(), (0.4, -1.1)),
+    ],
+    ids=["tanh", "sigmoid", "x**3", "exp(x) log(x)", "sqrt(x)/(x+1)", "exp(x*y)"],
+)
+@pytest.mark.parametrize("order", [2, 3])
+def test_second_and_third_derivatives_match_torch(fn, point, order):
+    ours = ours_nth_derivative(fn, point, 0, order)
+    theirs = torch_nth_derivative(fn, point, 0, order)
+    assert close(ours, theirs), (ours, theirs)
+
+
+def test_hessian_of_two_variables_matches_torch():
+    def f(x, y):
+        return x * x * y + (x * y).tanh() + (x / y).exp() + x ** 3
+
+    point = (0.6, -1.4)
+    x, y = (Value(p) for p in point)
+    first = grad(f(x, y), [x, y], create_graph=True)
+    hessian = [[h.data for h in grad(g, [x, y])] for g in first]
+
+    tx, ty = torch_leaves(point)
+    t_first = torch.autograd.grad(f(tx, ty), (tx, ty), create_graph=True)
+    t_hessian = [[h.item() for h in torch.autograd.grad(g, (tx, ty), retain_graph=True)]
+                 for g in t_first]
+    for row, t_row in zip(hessian, t_hessian):
+        assert all(map(close, row, t_row)), (hessian, t_hessian)
+    assert close(hessian[0][1], hessian[1][0])  # mixed partials agree (Schwarz)
+
+
+# ---- the order backward uses, and each step's share ----------------------------------------
+
+
+def test_backward_order_is_decreasing_creation_order_root_first():
+    a, b = Value(1.5), Value(-2.0)
+    m = a * b
+    y = (m + a).tanh() * m
+    order = backward_order(y)
+    assert order[0] is y
+    assert [n._id for n in order] == sorted((n._id for n in order), reverse=True)
+    assert all(not n.is_leaf for n in order)
+    assert set(map(id, order)) == set(map(id, [y, y.parents[0], y.parents[0].parents[0], m]))
+
+
+def test_local_derivatives_of_a_product_are_the_other_factor():
+    a, b = Value(3.0), Value(-4.0)
+    assert local_derivatives(a * b) == (-4.0, 3.0)
+    assert contributions(a * b, 0.5) == (-2.0, 1.5)
+
+
+def test_replaying_contributions_in_backward_order_reproduces_backward():
+    # the chain rule by hand, with the engine's own pieces: the same numbers, to the bit
+    a, b, c = Value(0.5), Value(-1.5), Value(2.0)
+    m = a * b
+    y = dot([m, c], [a, m.tanh()], b) / (c + m.sigmoid())
+    y.backward()
+
+    grads = {id(y): 1.0}
+    for node in backward_order(y):
+        for parent, share in zip(node.parents, contributions(node, grads[id(node)])):
+            grads[id(parent)] = grads.get(id(parent), 0.0) + share
+    for node in (a, b, c, m):
+        assert grads[id(node)] == node.grad
+
+
+# ---- depth and memory ------------------------------------------------------------------------
+
+
+def test_a_100000_op_chain_backpropagates_at_the_default_recursion_limit():
+    steps = 50_000  # two ops each
+    x = Value(1.0)
+    y = x
+    for _ in range(steps):
+        y = y * 1.0001 + 0.001
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # CPython's default: a recursive backward would fail here
+    try:
+        y.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(backward_order(y)) == 2 * steps
+    assert close(x.grad, 1.0001 ** steps), x.grad
+
+
+class _SelfReferencingNode:
+    """A node the way closure-based engines make them: its backward closure refers to it."""
+
+    def __init__(self) -> None:
+        self.grad = 0.0
+        self.backward = lambda: self.grad  # self -> closure -> self: a reference cycle
+
+
+def objects_left_for_the_cycle_collector(make_garbage, kind):
+    """How many objects of ``kind`` ``make_garbage()`` leaves that refcounting cannot free."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        make_garbage()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # the collector keeps what it finds in gc.garbage
+        gc.collect()
+        return sum(type(obj) is kind for obj in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+
+
+def test_the_cycle_detector_sees_a_self_referencing_closure():
+    def make_garbage():
+        nodes = [_SelfReferencingNode() for _ in range(10)]
+        del nodes
+
+    assert objects_left_for_the_cycle_collector(make_garbage, _SelfReferencingNode) == 10
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_graph_is_freed_without_the_cycle_collector(create_graph):
+    def make_garbage():
+        a, b = Value(0.3), Value(-1.2)
+        m = a * b
+        y = (dot([m, a], [b, m.relu()], a) + (m / b).exp() + abs(a) ** 2).tanh()
+        y.backward()
+        first = grad(y, [a, b], create_graph=create_graph)
+        if create_graph:
+            grad(first[0], [a, b])
+
+    assert objects_left_for_the_cycle_collector(make_garbage, Value) == 0
