@@ -1,0 +1,34 @@
+"""Pictures of the chain rule: forward and backward graphs, and backprop step by step.
+
+    from viz import draw_forward, draw_backward, backward_steps, save_backward_html
+    y = (a*b + a**2).tanh(); y.backward()
+    draw_forward(y)                  # values flowing forward (inline in Jupyter)
+    draw_backward(y).render("y")     # gradients flowing back, the chain rule on every edge
+    save_backward_html(y, "y.html")  # a page that steps through backprop node by node
+
+Read in this order: ``trace.py`` (the graph as plain data), ``flow.py`` (the chain rule's
+numbers on each edge), ``style.py`` (options, colours, text), ``draw.py`` (the pictures),
+``steps.py`` (one picture per backward step), ``html.py`` (the stepper page).
+Only ``graph.py`` and what draws need the ``graphviz`` package; rendering needs Graphviz.
+"""
+
+from viz.draw import draw_backward, draw_forward
+from viz.graph import Graph, GraphvizNotFound
+from viz.html import save_backward_html
+from viz.steps import backward_steps
+from viz.style import by_label_prefix, format_number
+from viz.trace import Edge, Trace, trace
+
+__all__ = [
+    "Edge",
+    "Graph",
+    "GraphvizNotFound",
+    "Trace",
+    "backward_steps",
+    "by_label_prefix",
+    "draw_backward",
+    "draw_forward",
+    "format_number",
+    "save_backward_html",
+    "trace",
+]

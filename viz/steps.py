@@ -1,0 +1,119 @@
+"""Backprop as a film: one picture per step of ``backward()``, nodes fixed in place.
+
+Frame 0 shows the start: the root holds its seed gradient (1 after ``root.backward()``).
+Frame k shows the state after step k: the op node processed at step k and the edges it
+writes are red, every gradient received so far is filled in ("so far" while a node still
+waits for other users), and the edges still to come are grey and dashed.
+
+So that nodes do not jump between frames, the layout is computed once, by ``dot``, on
+the last frame (the one with the most text), and every frame pins each node there
+(``pos="x,y!"``) and is laid out by ``neato -n2``, which keeps given positions and only
+routes the edges. Without Graphviz's ``dot`` the frames are still built, unpinned, with a
+warning.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Collection
+
+from engine import Value
+from viz.draw import Picture, backward_note
+from viz.flow import Flow, gradient_flow
+from viz.graph import INSTALL_HINT, Graph, GraphvizNotFound
+from viz.style import ClusterSpec, Options, make_options, op_text
+from viz.trace import trace
+
+UNPINNED = "layout not pinned: Graphviz's dot was not found, nodes may move between frames"
+
+
+def backward_steps(
+    root: Value,
+    *,
+    pin_layout: bool = True,
+    rankdir: str = "LR",
+    precision: int = 4,
+    params: Collection[Value] | None = None,
+    clusters: ClusterSpec = None,
+    max_nodes: int | None = 300,
+) -> list[Graph]:
+    """One ``Graph`` per step of ``root.backward()``: frame 0 the seed, frame k after step k.
+
+    At step k backward takes the k-th op node ``out`` of ``engine.backward_order(root)``,
+    whose gradient g = d root / d out is complete, and sends each operand p its share
+    ``g * d out / d p`` (chain rule), which p adds to its gradient. Call ``root.backward()``
+    first: the frames replay it from the stored gradients. Each frame's ``caption`` says
+    what happens in words. ``pin_layout=False`` skips the shared layout (no ``dot`` run).
+    Other options as in ``draw_forward``.
+    """
+    options = make_options(rankdir, precision, params, clusters, max_nodes)
+    flow = gradient_flow(trace(root, options.max_nodes))
+    last = len(flow.steps)
+    note = backward_note(flow)
+    positions = None
+    if pin_layout:
+        positions = _layout(Picture(flow.trace, options, flow, after_step=last).draw(
+            _heading(flow, options, last), note))
+    frames = []
+    for k in range(last + 1):
+        picture = Picture(flow.trace, options, flow, after_step=k, positions=positions)
+        frame = picture.draw(_heading(flow, options, k), note, caption=_caption(flow, options, k))
+        if pin_layout and positions is None:
+            frame.comment = UNPINNED
+        frames.append(frame)
+    return frames
+
+
+def _layout(graph: Graph) -> dict[str, str] | None:
+    """Where ``dot`` puts each node ("x,y" in points) and each cluster (its bounding box).
+
+    None, with a warning, when ``dot`` is not installed.
+    """
+    try:
+        laid_out = json.loads(graph.pipe(format="json", encoding="utf-8"))
+    except GraphvizNotFound:
+        warnings.warn(f"backward_steps: {UNPINNED}. {INSTALL_HINT}", stacklevel=3)
+        return None
+    places = {}
+    for obj in laid_out.get("objects", []):
+        if "pos" in obj:
+            places[obj["name"]] = obj["pos"]
+        elif obj["name"].startswith("cluster_") and "bb" in obj:
+            places[obj["name"]] = obj["bb"]
+    return places
+
+
+def _name(flow: Flow, value: Value) -> str:
+    name = flow.trace.name(value)
+    return f"{value.label} ({name})" if value.label else name
+
+
+def _heading(flow: Flow, options: Options, k: int) -> str:
+    last = len(flow.steps)
+    if k == 0:
+        return f"backward step 0 of {last}: start at the output, grad = {options.number(flow.seed)}"
+    node = flow.steps[k - 1]
+    operands = len(node.parents)
+    return (f"backward step {k} of {last}: the {node.op} node {_name(flow, node)} sends its "
+            f"grad to {operands} operand{'s' if operands > 1 else ''}")
+
+
+def _caption(flow: Flow, options: Options, k: int) -> str:
+    """What frame k shows, in one paragraph with the step's arithmetic."""
+    number, last = options.number, len(flow.steps)
+    root = _name(flow, flow.trace.root)
+    if k == 0:
+        return (f"Step 0 of {last}: backward starts at the output {root} with "
+                f"d {root} / d {root} = {number(flow.seed)}.")
+    node = flow.steps[k - 1]
+    sent = [m for m in flow.messages if m.step == k]
+    terms = "; ".join(
+        f"{_name(flow, m.edge.parent)} gets {number(m.upstream)} × {number(m.local)} = "
+        f"{number(m.contribution)}"
+        for m in sent
+    )
+    made_by = op_text(node, options).replace("\n", ", ")
+    return (f"Step {k} of {last}: {_name(flow, node)} was made by '{made_by}' and has grad "
+            f"{number(node.grad)}, so each operand gets upstream × local = contribution: "
+            f"{terms}.")

@@ -1,0 +1,250 @@
+"""How pictures look: options, numbers, colours, the legend, op names and safe label text.
+
+Colour convention (that of Eureka Labs' micrograd; torchviz instead paints every leaf that
+needs a gradient light blue):
+
+* inputs (leaves that are not parameters): light blue
+* parameters (the Values passed as ``params=``, e.g. ``model.parameters()``): pale green
+* the output (the root being drawn): khaki
+* intermediate results: white; the ops that made them: light grey ellipses
+* in backward steps, the node being processed and the edges it writes: red
+
+Without ``params=`` every leaf counts as an input.
+
+Every piece of text that comes from the user (labels, cluster names) goes through
+``escape``, and every label is an HTML-like Graphviz label, so ``{ } | < > " \\`` are shown
+as text and never parsed as DOT or record syntax.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+from engine import Value
+
+ClusterSpec = Mapping[Value, str] | Callable[[Value], str | None] | None
+
+COLOURS = {
+    "input": "lightblue",
+    "parameter": "palegreen",
+    "output": "khaki",
+    "intermediate": "white",
+    "op": "lightgrey",
+}
+HIGHLIGHT = "red"
+MUTED = "gray60"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options every drawing function shares, checked once."""
+
+    rankdir: str = "LR"
+    precision: int = 4
+    params: frozenset[Value] = frozenset()
+    clusters: ClusterSpec = None
+    max_nodes: int | None = 300
+
+    def number(self, x: float) -> str:
+        """``x`` with ``precision`` significant digits (see ``format_number``)."""
+        return format_number(x, self.precision)
+
+    def kind(self, value: Value, root: Value) -> str:
+        """The colour role of ``value``: output, parameter, input or intermediate."""
+        if value is root:
+            return "output"
+        if value in self.params:
+            return "parameter"
+        return "input" if value.is_leaf else "intermediate"
+
+    def cluster_of(self, value: Value) -> str | None:
+        """The group name ``value`` is drawn in, or None to draw it outside any group."""
+        spec = self.clusters
+        if spec is None:
+            return None
+        group = spec.get(value) if isinstance(spec, Mapping) else spec(value)
+        if group is not None and not isinstance(group, str):
+            raise TypeError(f"clusters must give a str or None for each Value, not "
+                            f"{type(group).__name__} ({group!r})")
+        return group or None
+
+
+def make_options(
+    rankdir: str = "LR",
+    precision: int = 4,
+    params: Collection[Value] | None = None,
+    clusters: ClusterSpec = None,
+    max_nodes: int | None = 300,
+) -> Options:
+    """Check the shared drawing options and bundle them; bad values raise naming them."""
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), "
+                         f"not {rankdir!r}")
+    if type(precision) is not int or not 1 <= precision <= 17:
+        raise ValueError(f"precision must be an int from 1 to 17 significant digits, "
+                         f"not {precision!r}")
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
+    if clusters is not None and not (isinstance(clusters, Mapping) or callable(clusters)):
+        raise TypeError(f"clusters must be a mapping or a function from Value to a group "
+                        f"name, not {type(clusters).__name__}")
+    if params is None:
+        params = ()
+    if isinstance(params, Value) or not isinstance(params, Collection):
+        raise TypeError(f"params must be a collection of Values, not {type(params).__name__}")
+    for p in params:
+        if type(p) is not Value:
+            raise TypeError(f"params must hold Values only, not {type(p).__name__} ({p!r})")
+    return Options(rankdir, precision, frozenset(params), clusters, max_nodes)
+
+
+def by_label_prefix(value: Value) -> str | None:
+    """A ``clusters=`` function: the module path of a dotted label, None without one.
+
+    ``"layers.0.neuron3.w1"`` goes to the group ``"layers.0.neuron3"``, so every Value of
+    that neuron is drawn in one box. The op node that made a Value joins the Value's box.
+    """
+    head, dot, _ = value.label.rpartition(".")
+    return head if dot else None
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """``x`` with ``precision`` significant digits: 1e-05 stays 1e-05 (never 0.0000).
+
+    inf, -inf and nan are written as such; exponents lose their padding (1.5e6, 2e-7).
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = f"{x:.{precision}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def escape(text: str) -> str:
+    """``text`` made safe inside an HTML-like Graphviz label: shown as is, never parsed.
+
+    ``& < > "`` become entities (so ``{ } | \\`` need nothing: HTML-like labels give them
+    no meaning); control characters such as a newline are shown as their Python escape.
+    """
+    visible = "".join(
+        ch.encode("unicode_escape").decode("ascii") if ord(ch) < 32 or ord(ch) == 127 else ch
+        for ch in text
+    )
+    return html.escape(visible, quote=True)
+
+
+# ---- what an op node says -------------------------------------------------------------------
+
+_REFLECTED = {
+    # c - x, c / x and c ** x keep c as their constant, like x - c, x / c and x ** c; only
+    # the engine's (private) Op objects tell them apart.
+    getattr(Value, "_RSUB_CONST", None),
+    getattr(Value, "_RDIV_CONST", None),
+    getattr(Value, "_RPOW_CONST", None),
+} - {None}
+
+_NEURON_OPS = {"dot": "w·x + b", "relu(dot)": "relu(w·x + b)",
+               "tanh(dot)": "tanh(w·x + b)", "sigmoid(dot)": "sigmoid(w·x + b)"}
+_SHOWN_CONSTANTS = 6
+
+
+def op_text(value: Value, options: Options) -> str:
+    """What the op node of ``value`` says, constants included: ``* 3``, ``3 -``, ``tanh``.
+
+    A constant folded into an op is part of what the op computes, so it is shown:
+    ``x * 3`` reads ``* 3`` and ``3 - x`` reads ``3 -``. A neuron op shows its formula and,
+    when its inputs are numbers, those numbers.
+    """
+    op, constant = value.op, value.constant
+    if op in _NEURON_OPS:
+        text = _NEURON_OPS[op]
+        if isinstance(constant, tuple):
+            shown = ", ".join(options.number(c) for c in constant[:_SHOWN_CONSTANTS])
+            more = len(constant) - _SHOWN_CONSTANTS
+            text += f"\nx = ({shown}{f', … {more} more' if more > 0 else ''})"
+        return text
+    if op == "sum":
+        return _sum_text(value, options)
+    if isinstance(constant, float):
+        c = options.number(constant)
+        return f"{c} {op}" if value._op in _REFLECTED else f"{op} {c}"
+    return op
+
+
+def _sum_text(value: Value, options: Options) -> str:
+    # vsum adds plain numbers into its total without keeping them; recomputing the total
+    # from the Value operands (same order, same floats) tells whether there were any.
+    total = 0.0
+    for p in value.parents:
+        total += p.data
+    if total == value.data or math.isnan(value.data):
+        return "sum"
+    return f"sum + {options.number(value.data - total)}"
+
+
+def operand_roles(value: Value) -> tuple[str, ...]:
+    """A name for each operand when their order matters: ``a - b``, ``w1 .. b .. x1``.
+
+    Empty names for ops where order does not matter (+, *, sum) or with one operand.
+    """
+    parents = value.parents
+    if value.op in _NEURON_OPS:
+        constant = value.constant
+        n = len(constant) if isinstance(constant, tuple) else len(parents) // 2
+        xs = len(parents) - n - 1
+        return (*(f"w{i}" for i in range(1, n + 1)), "b", *(f"x{i}" for i in range(1, xs + 1)))
+    if len(parents) == 2 and value.op in ("-", "/", "**"):
+        return ("a", "b")
+    return ("",) * len(parents)
+
+
+def op_formula(value: Value) -> str:
+    """The op with named operands, for captions: ``a - b``, ``tanh``, ``* 3``."""
+    if len(value.parents) == 2 and value.op in ("-", "/", "**"):
+        return f"a {value.op} b"
+    return value.op
+
+
+# ---- HTML-like label pieces ----------------------------------------------------------------
+
+def table(rows: list[str], fill: str, border: int = 0, colour: str = "black") -> str:
+    """An HTML-like label: one cell per row, on a filled box (rows are already escaped)."""
+    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    outline = f' COLOR="{colour}"' if border else ""
+    return (f'<<TABLE BORDER="{border}"{outline} CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="3" BGCOLOR="{fill}" STYLE="rounded">{cells}</TABLE>>')
+
+
+def small(text: str, colour: str = "gray35") -> str:
+    """Already escaped ``text`` in a smaller, muted font."""
+    return f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>'
+
+
+def lines(text: str) -> str:
+    """Escape ``text`` and keep its newlines as line breaks."""
+    return "<BR/>".join(escape(part) for part in text.split("\n"))
+
+
+def title(heading: str, note: str = "", highlight: bool = False) -> str:
+    """The graph's title: a heading, an optional note, and the colour legend."""
+    swatches = [("input", COLOURS["input"]), ("parameter", COLOURS["parameter"]),
+                ("output", COLOURS["output"]), ("op", COLOURS["op"])]
+    cells = "".join(
+        f'<TD BGCOLOR="{colour}" BORDER="1" COLOR="gray50">{small(name, "black")}</TD>'
+        for name, colour in swatches
+    )
+    if highlight:
+        cells += f'<TD BORDER="2" COLOR="{HIGHLIGHT}">{small("this step", "black")}</TD>'
+    rows = f"<TR><TD><B>{lines(heading)}</B></TD></TR>"
+    if note:
+        rows += f'<TR><TD>{small(lines(note), "firebrick")}</TD></TR>'
+    legend = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3"><TR>{cells}</TR></TABLE>'
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">{rows}'
+            f"<TR><TD>{legend}</TD></TR></TABLE>>")
