@@ -1,0 +1,320 @@
+"""W1's training step written once per engine: the same maths, each in its engine's idiom.
+
+Every model starts from the same weights (``moons.initial_weights``) and runs micrograd's
+demo step::
+
+    loss = mean_i relu(1 - y_i * mlp(x_i)) + 1e-4 * sum_p p**2     (forward)
+    zero_grad; loss.backward()                                      (backward)
+    p <- p - lr_k * dloss/dp  for every parameter p                 (update)
+
+Each class offers ``forward() -> loss``, ``zero_grad()``, ``backward(loss)``,
+``update(lr)``, ``loss_value(loss)``, ``gradients()`` (in the shared order of
+``moons.flat``) and ``count_nodes(loss)`` (None where the graph cannot be walked safely).
+Engines are imported inside the classes, so a worker imports only the engine it measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bench.moons import REG, SIZES, Layer, flat
+
+
+def count_reachable(root: Any, parents_of: Callable[[Any], Iterable[Any]]) -> int:
+    """How many distinct nodes ``root`` reaches through ``parents_of`` (itself included)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for parent in parents_of(stack.pop()):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
+class _DotMLP:
+    """Stand-in for ``nn.MLP(2, [16, 16, 1], activation="relu")`` while nn is not on main.
+
+    A neuron is one ``engine.dot`` node (w . x + b), then ``relu`` on hidden layers.
+    """
+
+    def __init__(self, layers: list[Layer]) -> None:
+        from engine import Value
+
+        self.neurons = [
+            [([Value(w) for w in row], Value(b)) for row, b in zip(rows, biases)]
+            for rows, biases in layers
+        ]
+
+    def __call__(self, x: list[Any]) -> Any:
+        from engine import dot
+
+        last = len(self.neurons) - 1
+        for depth, layer in enumerate(self.neurons):
+            if depth == last:
+                x = [dot(ws, x, b) for ws, b in layer]
+            else:
+                x = [dot(ws, x, b).relu() for ws, b in layer]
+        return x[0]
+
+    def parameters(self) -> list[Any]:
+        return [p for layer in self.neurons for ws, b in layer for p in (*ws, b)]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+def _load_into_nn(model: Any, layers: list[Layer]) -> None:
+    """Load per-layer (W, b) into an ``nn`` model through its PyTorch-style state dict.
+
+    The k-th key ending in "weight" (and "bias") of ``state_dict()`` is layer k.
+    """
+    state = model.state_dict()
+    weight_keys = [k for k in state if k.endswith("weight")]
+    bias_keys = [k for k in state if k.endswith("bias")]
+    if len(weight_keys) != len(layers) or len(bias_keys) != len(layers):
+        raise ValueError(f"cannot map {list(state)} onto {len(layers)} layers")
+    new_state = dict(state)
+    for (rows, biases), w_key, b_key in zip(layers, weight_keys, bias_keys):
+        new_state[w_key] = [list(row) for row in rows]
+        new_state[b_key] = list(biases)
+    model.load_state_dict(new_state)
+
+
+def _probe(layers: list[Layer]) -> list[Layer]:
+    """The same shapes, each parameter holding its index in the shared order.
+
+    Loaded into a model, it tells where each of the model's ``parameters()`` sits in the
+    shared order, whatever order the model keeps them in.
+    """
+    index = 0
+    probe = []
+    for rows, biases in layers:
+        new_rows, new_biases = [], []
+        for row, _ in zip(rows, biases):
+            new_rows.append([float(index + i) for i in range(len(row))])
+            new_biases.append(float(index + len(row)))
+            index += len(row) + 1
+        probe.append((new_rows, new_biases))
+    return probe
+
+
+class ChainruleMoons:
+    """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, and
+    ``vsum`` for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from engine import vsum
+
+        self._vsum = vsum
+        try:
+            from nn import MLP
+        except ImportError:
+            self.model: Any = _DotMLP(layers)
+            self.description = "bench stand-in for nn.MLP (engine.dot + relu per neuron)"
+            self._shared_index = list(range(len(flat(layers))))
+        else:
+            self.model = MLP(SIZES[0], list(SIZES[1:]), activation="relu")
+            self.description = "nn.MLP"
+            _load_into_nn(self.model, _probe(layers))
+            self._shared_index = [int(p.data) for p in self.model.parameters()]
+            _load_into_nn(self.model, layers)
+        self.params = list(self.model.parameters())
+        self.xs, self.ys = xs, ys
+
+    def forward(self) -> Any:
+        model, vsum = self.model, self._vsum
+        scores = [model(x) for x in self.xs]
+        hinge = [(1.0 - y * s).relu() for y, s in zip(self.ys, scores)]
+        data_loss = vsum(hinge) * (1.0 / len(hinge))
+        return data_loss + REG * vsum([p * p for p in self.params])
+
+    def zero_grad(self) -> None:
+        self.model.zero_grad()
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        for p in self.params:
+            p.data -= lr * p.grad
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.data
+
+    def gradients(self) -> list[float]:
+        grads = [0.0] * len(self.params)
+        for index, p in zip(self._shared_index, self.params):
+            grads[index] = p.grad
+        return grads
+
+    def count_nodes(self, loss: Any) -> int | None:
+        return count_reachable(loss, lambda v: v.parents)
+
+
+class MicrogradMoons:
+    """micrograd 0.1.0 as its demo uses it: ``MLP(2, [16, 16, 1])``, data points wrapped in
+    Values at every step, builtin ``sum`` and ``(1 + -y*score).relu()``."""
+
+    description = "micrograd.nn.MLP"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from micrograd.nn import MLP
+
+        self.model = MLP(SIZES[0], list(SIZES[1:]))
+        self.params = self.model.parameters()  # micrograd's order is the shared order
+        for p, value in zip(self.params, flat(layers), strict=True):
+            p.data = value
+        self.xs, self.ys = xs, ys
+
+    def forward(self) -> Any:
+        from micrograd.engine import Value
+
+        inputs = [list(map(Value, row)) for row in self.xs]
+        scores = list(map(self.model, inputs))
+        losses = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        return data_loss + REG * sum(p * p for p in self.params)
+
+    def zero_grad(self) -> None:
+        self.model.zero_grad()
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        for p in self.params:
+            p.data -= lr * p.grad
+
+    def loss_value(self, loss: Any) -> float:
+        return float(loss.data)
+
+    def gradients(self) -> list[float]:
+        return [float(p.grad) for p in self.params]
+
+    def count_nodes(self, loss: Any) -> int | None:
+        return count_reachable(loss, lambda v: v._prev)
+
+
+class TorchScalarMoons:
+    """PyTorch op by op: one float64 0-d tensor per scalar, a neuron as micrograd builds it
+    (``b + w1*x1 + w2*x2 + ...``), data points as plain 0-d tensors, one thread."""
+
+    description = "float64 0-d tensors, op by op"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self._torch = torch
+
+        def scalar(x: float, requires_grad: bool = False) -> Any:
+            return torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
+
+        self.neurons = [
+            [([scalar(w, True) for w in row], scalar(b, True)) for row, b in zip(rows, biases)]
+            for rows, biases in layers
+        ]
+        self.params = [p for layer in self.neurons for ws, b in layer for p in (*ws, b)]
+        self.xs = [[scalar(c) for c in row] for row in xs]
+        self.ys = ys
+
+    def _mlp(self, x: list[Any]) -> Any:
+        last = len(self.neurons) - 1
+        for depth, layer in enumerate(self.neurons):
+            outputs = [sum((w * xi for w, xi in zip(ws, x)), b) for ws, b in layer]
+            x = outputs if depth == last else [a.relu() for a in outputs]
+        return x[0]
+
+    def forward(self) -> Any:
+        scores = [self._mlp(x) for x in self.xs]
+        losses = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        return data_loss + REG * sum(p * p for p in self.params)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        with self._torch.no_grad():
+            for p in self.params:
+                p -= lr * p.grad
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+    def gradients(self) -> list[float]:
+        return [p.grad.item() for p in self.params]
+
+    def count_nodes(self, loss: Any) -> int | None:
+        return None  # walking grad_fn chains can crash torch when the graph is freed
+
+
+class TorchBatchedMoons:
+    """The same maths on batched float64 tensors (``(100, 2) @ (2, 16)`` ...), one thread:
+    the limit a scalar engine is measured against."""
+
+    description = "float64 batched tensors"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self._torch = torch
+        f64 = torch.float64
+        self.weights = [torch.tensor(rows, dtype=f64, requires_grad=True) for rows, _ in layers]
+        self.biases = [torch.tensor(b, dtype=f64, requires_grad=True) for _, b in layers]
+        self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
+        self.x = torch.tensor(xs, dtype=f64)
+        self.y = torch.tensor(ys, dtype=f64)
+
+    def forward(self) -> Any:
+        linear = self._torch.nn.functional.linear
+        h = self.x
+        last = len(self.weights) - 1
+        for depth, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = linear(h, w, b)
+            if depth != last:
+                h = h.relu()
+        hinge = (1 - self.y * h[:, 0]).relu()
+        data_loss = hinge.sum() * (1.0 / len(hinge))
+        return data_loss + REG * sum((p * p).sum() for p in self.params)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        with self._torch.no_grad():
+            for p in self.params:
+                p -= lr * p.grad
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+    def gradients(self) -> list[float]:
+        grads: list[float] = []
+        for w, b in zip(self.weights, self.biases):
+            for row, bias in zip(w.grad.tolist(), b.grad.tolist()):
+                grads += [*row, bias]
+        return grads
+
+    def count_nodes(self, loss: Any) -> int | None:
+        return None
+
+
+W1_MODELS = {
+    "chainrule": ChainruleMoons,
+    "micrograd": MicrogradMoons,
+    "torch-scalar": TorchScalarMoons,
+    "torch-batched": TorchBatchedMoons,
+}
