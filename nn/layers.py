@@ -1,0 +1,227 @@
+"""Layers and models: Linear, Sequential, MLP and LogisticRegression.
+
+A ``Linear`` layer is a row of neurons that all see the same inputs; an ``MLP`` stacks
+Linear layers with an activation between each pair. Their parameters are engine Values,
+so ``loss.backward()`` fills in every weight's gradient.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from engine import Value, linear
+from nn.activations import ACTIVATIONS, Sigmoid
+from nn.module import Module
+
+Number = int | float
+
+
+def _positive_int(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1, got {n}")
+    return n
+
+
+class Linear(Module):
+    """A fully connected layer: ``nout`` neurons, each a weighted sum of all ``nin`` inputs.
+
+    For an input x (a list of ``nin`` numbers or Values) it returns the list of ``nout``
+    Values
+
+        y_i = sum_j W[i][j] * x_j + b_i,     that is   y = x W^T + b,
+
+    with ``weight`` W stored as ``nout`` rows of ``nin`` Values (row i holds neuron i's
+    weights) and ``bias`` b a list of ``nout`` Values. This is PyTorch's layout. Textbooks
+    often write the same layer as ``XW + b`` with W of shape ``(in, out)``: that W is our
+    W^T, so the two agree; storing one row per neuron makes each neuron one dot product.
+
+    Initialisation is PyTorch's default: every weight and bias drawn uniformly from
+    ``[-1/sqrt(nin), 1/sqrt(nin)]`` (weights first, row by row, then the biases), from this
+    layer's own ``random.Random(seed)``; the same seed gives the same layer, and the global
+    ``random`` module is never touched.
+    """
+
+    parameter_names = ("weight", "bias")
+
+    def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None) -> None:
+        self.nin = _positive_int("nin", nin)
+        self.nout = _positive_int("nout", nout)
+        rng = random.Random(seed)
+        bound = 1.0 / math.sqrt(nin)
+        self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+                       for _ in range(nout)]
+        self.bias = [Value(rng.uniform(-bound, bound)) for _ in range(nout)] if bias else None
+
+    def forward(self, x: Sequence[Value | Number], activation: str | None = None
+                ) -> list[Value]:
+        """The ``nout`` outputs ``W x + b``, each one engine node (``engine.linear``).
+
+        Plain numbers in x stay numbers (constants of the graph: a data point needs no
+        gradient); Values (a previous layer's outputs) get gradients too. ``activation``
+        ("relu", "tanh" or "sigmoid") applies act(W x + b) inside the same node, which is
+        how ``MLP`` runs: the same numbers as a separate activation, in half the nodes.
+        """
+        if isinstance(x, (Value, str)) or not hasattr(x, "__len__"):
+            raise TypeError(f"{self!r} takes a list of {self.nin} numbers or Values, "
+                            f"not {type(x).__name__}")
+        if len(x) != self.nin:
+            raise ValueError(f"{self!r} expects an input of width {self.nin}, got width {len(x)}")
+        bias = self.bias if self.bias is not None else [Value(0.0)] * self.nout
+        return linear(self.weight, bias, x, activation)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}"
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Children are named by position ("0", "1", ...), so parameters get PyTorch's names
+    (``0.weight``, ``2.weight`` for ``Sequential(Linear, ReLU, Linear)``).
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential takes Modules, but argument {i} is a "
+                                f"{type(module).__name__}")
+        self.modules = list(modules)
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        return [(str(i), module) for i, module in enumerate(self.modules)]
+
+    def forward(self, x: Any) -> Any:
+        for module in self.modules:
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __getitem__(self, index: int) -> Module:
+        return self.modules[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+    def config(self) -> dict[str, Any]:
+        return {"modules": [{"class": type(m).__name__, "config": m.config()}
+                            for m in self.modules]}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Sequential:
+        modules = []
+        for i, entry in enumerate(config["modules"]):
+            module_class = Module.registry.get(entry["class"])
+            if module_class is None:
+                raise ValueError(f"module {i}: unknown class {entry['class']!r}")
+            modules.append(module_class.from_config(entry["config"]))
+        return cls(*modules)
+
+
+class MLP(Module):
+    """A multi-layer perceptron: Linear layers with an activation between each pair.
+
+    ``MLP(2, [16, 16, 1])`` (micrograd's signature) maps 2 inputs through hidden layers of
+    16 and 16 neurons to 1 output. Hidden layers are followed by ``activation`` ("relu",
+    "tanh" or "sigmoid"); the last layer is linear (a score) unless ``output_activation``
+    names one too. Any widths work, hidden layers of width 1 included.
+
+    Calling the model returns a single Value when the last layer has width 1, else a list.
+    Each neuron is one engine node, act(w . x + b) (see ``forward``).
+
+    The layers live in ``self.layers``, a ``Sequential`` holding the Linear layers and the
+    activation modules in between, exactly as one would write it in PyTorch::
+
+        torch.nn.Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(), Linear(16, 1))
+
+    so the parameter names are ``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``,
+    ``layers.2.bias``, ``layers.4.weight``... (a Linear layer's index counts the activations
+    before it). A PyTorch module holding that Sequential in an attribute ``layers`` has the
+    very same state dict keys; for a bare torch ``Sequential`` drop the ``layers.`` prefix.
+
+    Each layer gets its own seed, drawn from ``random.Random(seed)``: the same ``seed``
+    gives the same model.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 output_activation: str | None = None, seed: int | None = None) -> None:
+        _positive_int("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+        for i, n in enumerate(nouts):
+            _positive_int(f"nouts[{i}]", n)
+        for name, value in (("activation", activation), ("output_activation", output_activation)):
+            if value not in ACTIVATIONS and not (value is None and name == "output_activation"):
+                raise ValueError(f"{name} must be one of {sorted(ACTIVATIONS)}, got {value!r}")
+        self.nin = nin
+        self.nouts = list(nouts)
+        self.activation = activation
+        self.output_activation = output_activation
+        layer_seeds = random.Random(seed)
+        widths = [nin, *self.nouts]
+        modules: list[Module] = []
+        for i in range(len(self.nouts)):
+            modules.append(Linear(widths[i], widths[i + 1], seed=layer_seeds.getrandbits(64)))
+            last = i == len(self.nouts) - 1
+            if not last:
+                modules.append(ACTIVATIONS[activation]())
+            elif output_activation is not None:
+                modules.append(ACTIVATIONS[output_activation]())
+        self.layers = Sequential(*modules)
+
+    @property
+    def linears(self) -> list[Linear]:
+        """The Linear layers (every other module of ``layers``: 0, 2, 4, ...)."""
+        return self.layers.modules[::2]
+
+    def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+        """Each Linear layer with its activation fused into one node per neuron.
+
+        ``self.layers(x)`` computes the same numbers with the activation as separate nodes;
+        this is the fast path (one node per neuron instead of two).
+        """
+        *hidden, last = self.linears
+        for layer in hidden:
+            x = layer(x, self.activation)
+        out = last(x, self.output_activation)
+        return out[0] if len(out) == 1 else out
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    def __repr__(self) -> str:
+        widths = " -> ".join(str(n) for n in [self.nin, *self.nouts])
+        output = f", output={self.output_activation}" if self.output_activation else ""
+        return f"MLP({widths}, {self.activation}{output})"
+
+
+class LogisticRegression(Module):
+    """The probability that x belongs to class 1: ``sigmoid(w . x + b)``.
+
+    A Linear layer with one output followed by a sigmoid. Trained with binary
+    cross-entropy, its gradient has a closed form (see the tests):
+    ``dL/dw = X^T (sigmoid(X w + b) - y) / N``.
+    """
+
+    def __init__(self, nin: int, seed: int | None = None) -> None:
+        self.linear = Linear(nin, 1, seed=seed)
+        self.sigmoid = Sigmoid()
+
+    def forward(self, x: Sequence[Value | Number]) -> Value:
+        return self.sigmoid(self.linear(x)[0])
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.linear.nin}
+
+    def __repr__(self) -> str:
+        return f"LogisticRegression({self.linear.nin} -> 1, sigmoid)"

@@ -1,0 +1,316 @@
+"""Module: the base class of every layer and model, and what it does for all of them.
+
+A module holds parameters (engine ``Value`` leaves that training changes) and child modules,
+and computes something in ``forward``. From those two lists the base class derives, once
+for every model, what PyTorch users expect to call:
+
+* ``parameters()``: every parameter Value, in a stable order (for the optimizer);
+* ``named_parameters()``: each parameter tensor with a dotted name like ``layers.0.weight``;
+* ``zero_grad()``, ``num_parameters()``, ``model(x)`` (calls ``forward``), a repr showing
+  the structure;
+* ``state_dict()`` / ``load_state_dict()``: the numbers under their names, and back;
+* ``save(path)`` / ``Module.load(path)``: the same through a JSON file (see
+  ``serialization.py`` for the file format).
+
+A parameter "tensor" is one of three shapes, the way PyTorch would store it: a single Value
+(shape ``()``), a list of Values (a vector, shape ``(n,)``, like a bias) or a list of equal
+rows of Values (a matrix, shape ``(rows, columns)``, like a weight of ``out x in``). A
+subclass names its parameter attributes in ``parameter_names``; child modules are found
+by looking at its attributes (any attribute holding a Module is a child, in the order the
+attributes were assigned), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar, NamedTuple
+
+from engine import Value
+from nn import serialization
+
+Tensor = Value | list[Value] | list[list[Value]]
+Shape = tuple[int, ...]
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped: names the model has but the state
+    dict lacks, and names the state dict has but the model lacks (PyTorch's result)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: parameters, children, forward, saving.
+
+    Subclasses set ``parameter_names`` (the attributes that hold parameter tensors; an
+    attribute set to None, like a disabled bias, is skipped), assign child modules to
+    attributes, and define ``forward``. To be saved with ``save()`` they also define
+    ``config()``: the constructor arguments that rebuild them.
+    """
+
+    parameter_names: ClassVar[tuple[str, ...]] = ()
+
+    # Every Module subclass by class name, so that a saved file naming "MLP" can be rebuilt
+    # by Module.load (and a saved Sequential can rebuild its children).
+    registry: ClassVar[dict[str, type[Module]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Module.registry[cls.__name__] = cls
+
+    # ---- computing -------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What the module computes; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``module(x)`` is ``module.forward(x)``, as in PyTorch."""
+        return self.forward(*args, **kwargs)
+
+    # ---- what the module holds ------------------------------------------------------------------
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct child modules with their attribute names, in assignment order."""
+        return [(name, value) for name, value in vars(self).items() if isinstance(value, Module)]
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+        """Each parameter tensor with its dotted name: own parameters first, then each child's
+        under ``child_name.`` (``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``...).
+        """
+        named: list[tuple[str, Tensor]] = []
+        for name in self.parameter_names:
+            tensor = getattr(self, name)
+            if tensor is not None:
+                _shape(f"{prefix}{name}", tensor)  # a malformed tensor is a TypeError here
+                named.append((prefix + name, tensor))
+        for child_name, child in self.named_children():
+            named.extend(child.named_parameters(f"{prefix}{child_name}."))
+        return named
+
+    def parameters(self) -> list[Value]:
+        """Every parameter Value, flattened in ``named_parameters()`` order (matrices row by
+        row); a Value shared by two layers appears once. This is what an optimizer takes."""
+        flat = [v for _, tensor in self.named_parameters() for v in _flatten(tensor)]
+        return list(dict.fromkeys(flat))
+
+    def num_parameters(self) -> int:
+        """How many numbers training adjusts: ``len(self.parameters())``."""
+        return len(self.parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (leaves accumulate across backward calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # ---- the numbers by name ---------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every parameter tensor as plain floats under its dotted name, in nested lists of the
+        tensor's shape: ``{"layers.0.weight": [[...], ...], "layers.0.bias": [...], ...}``.
+
+        The names and ``out x in`` shapes are PyTorch's, so
+        ``{k: torch.tensor(v) for k, v in sd.items()}`` loads into the equivalent torch model.
+        The result is a copy: training afterwards does not change it.
+        """
+        return {name: _numbers(tensor) for name, tensor in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy the numbers in ``state`` into the parameters (their ``.data``; the Value objects
+        stay the same, so an optimizer holding them keeps working).
+
+        Everything is checked before anything is changed, and every problem is a ValueError
+        naming the first thing that does not fit: with ``strict`` (the default) the names must
+        be exactly the model's, and each tensor must have the model's shape
+        (``"layers.2.weight: expected 16x16, found 16x15"``) and hold finite numbers. With
+        ``strict=False`` names that do not match are skipped and returned.
+        """
+        if not isinstance(state, Mapping):  # a ValueError like every other load failure
+            raise ValueError(  # noqa: TRY004
+                f"a state dict must map names to numbers, not a {type(state).__name__}")
+        tensors = dict(self.named_parameters())
+        missing = [name for name in tensors if name not in state]
+        unexpected = [str(key) for key in state if key not in tensors]
+        if strict and (missing or unexpected):
+            problems = []
+            if missing:
+                problems.append(f"missing {', '.join(missing)}")
+            if unexpected:
+                problems.append(f"unexpected {', '.join(unexpected)}")
+            raise ValueError(
+                f"state dict does not match {type(self).__name__}: {'; '.join(problems)}"
+            )
+        updates = [
+            (_flatten(tensor), checked_numbers(name, _shape(name, tensor), state[name]))
+            for name, tensor in tensors.items()
+            if name in state
+        ]
+        for values, numbers in updates:
+            for value, number in zip(values, numbers):
+                value.data = number
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- saving to a file ------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (JSON types only), for ``save``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define config(), so save() cannot record how to "
+            "rebuild it; define config(), or save its state_dict() yourself"
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Module:
+        """A new module built from ``config()``'s output: ``cls(**config)`` by default."""
+        return cls(**config)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to ``path`` as JSON: its class, its ``config()`` and its state dict.
+
+        The write is atomic: a temporary file in the same folder is written, flushed to disk
+        and then renamed over ``path``, so ``path`` holds either the old file or the whole new
+        one, never a part. A model holding nan or inf is refused (ValueError) before anything
+        is written, since such a file could not be loaded.
+        """
+        state = self.state_dict()
+        for name, tensor in self.named_parameters():
+            try:
+                checked_numbers(name, _shape(name, tensor), state[name])
+            except ValueError as error:
+                raise ValueError(f"cannot save {type(self).__name__}: {error}") from None
+        document = serialization.model_document(type(self).__name__, self.config(), state)
+        serialization.write_json_atomic(path, document)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], strict: bool = True) -> Module:
+        """Rebuild the model saved in ``path``: ``MLP.load("model.json")``.
+
+        Called on a subclass, the file must hold that class; ``Module.load`` builds whatever
+        class the file names. A file that cannot be opened raises the usual OSError; any
+        problem with its contents is a ValueError that names the file and the problem.
+        """
+        class_name, config, state = serialization.read_model_document(path)
+        if cls is Module:
+            target = Module.registry.get(class_name)
+            if target is None:
+                raise ValueError(f"{path}: unknown model class {class_name!r}")
+        elif class_name == cls.__name__:
+            target = cls
+        else:
+            raise ValueError(f"{path}: holds a {class_name}, not a {cls.__name__}")
+        try:
+            model = target.from_config(config)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: config {config!r} does not build a {class_name}: {error}"
+                             ) from None
+        try:
+            model.load_state_dict(state, strict=strict)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+        return model
+
+    # ---- showing the structure ----------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """What goes inside the parentheses of this module's repr (its settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = self.named_children()
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
+        return "\n".join(lines) + "\n)"
+
+
+# ---- tensors: shapes, flattening, checking numbers ----------------------------------------
+
+
+def _shape(name: str, tensor: Any) -> Shape:
+    """The shape of a parameter tensor; a TypeError if it is not one of the three forms."""
+    if type(tensor) is Value:
+        return ()
+    if isinstance(tensor, list) and all(type(v) is Value for v in tensor):
+        return (len(tensor),)
+    if (
+        isinstance(tensor, list)
+        and tensor
+        and all(isinstance(row, list) and len(row) == len(tensor[0]) for row in tensor)
+        and all(type(v) is Value for row in tensor for v in row)
+    ):
+        return (len(tensor), len(tensor[0]))
+    raise TypeError(
+        f"parameter {name} must be a Value, a list of Values or a list of equal rows of "
+        f"Values, not {type(tensor).__name__}"
+    )
+
+
+def _flatten(tensor: Tensor) -> list[Value]:
+    if type(tensor) is Value:
+        return [tensor]
+    if tensor and isinstance(tensor[0], list):
+        return [v for row in tensor for v in row]
+    return list(tensor)
+
+
+def _numbers(tensor: Tensor) -> Any:
+    if type(tensor) is Value:
+        return tensor.data
+    if tensor and isinstance(tensor[0], list):
+        return [[v.data for v in row] for row in tensor]
+    return [v.data for v in tensor]
+
+
+def format_shape(shape: Shape) -> str:
+    """How messages write a shape: "a number", "a list of 16", "16x2"."""
+    if shape == ():
+        return "a number"
+    if len(shape) == 1:
+        return f"a list of {shape[0]}"
+    return "x".join(str(n) for n in shape)
+
+
+def _describe(obj: Any) -> str:
+    """What was found where a tensor was expected, in the words of ``format_shape``."""
+    if not isinstance(obj, list):
+        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            return "a number"
+        return f"{type(obj).__name__} {obj!r:.40}"
+    if obj and all(isinstance(row, list) for row in obj):
+        lengths = sorted({len(row) for row in obj})
+        if len(lengths) == 1:
+            return f"{len(obj)}x{lengths[0]}"
+        return f"{len(obj)} rows of unequal lengths {lengths}"
+    if any(isinstance(x, list) for x in obj):
+        return f"a list of {len(obj)} mixing numbers and lists"
+    return f"a list of {len(obj)}"
+
+
+def checked_numbers(name: str, shape: Shape, obj: Any) -> list[float]:
+    """The finite numbers of ``obj`` (nested lists of ``shape``), flattened row by row.
+
+    Anything else is a ValueError naming the tensor and the first problem:
+    ``"layers.1.weight: expected 16x16, found 16x15"`` or
+    ``"layers.0.bias[3]: expected a finite number, found nan"``.
+    """
+    expected = format_shape(shape)
+    found = _describe(obj)
+    if found != expected:
+        raise ValueError(f"{name}: expected {expected}, found {found}")
+    if shape == ():
+        flat, where = [obj], [""]
+    elif len(shape) == 1:
+        flat, where = obj, [f"[{i}]" for i in range(len(obj))]
+    else:
+        flat = [x for row in obj for x in row]
+        where = [f"[{i}][{j}]" for i in range(shape[0]) for j in range(shape[1])]
+    for x, index in zip(flat, where):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+            raise ValueError(f"{name}{index}: expected a finite number, found {x!r:.40}")
+    return [float(x) for x in flat]

@@ -1,0 +1,157 @@
+"""Model files: JSON written atomically, read back with every check. Never pickle.
+
+Why JSON: a pickle file runs code when it is loaded, so a model file from someone else could
+do anything; a JSON file is only numbers and names, and a person can read it. Python writes
+floats in JSON with ``repr``, the shortest text that reads back as the same float, so a
+save/load round trip keeps every parameter to the last bit.
+
+The file (format version 1) is one JSON object::
+
+    {
+     "format": "chainrule.model",
+     "version": 1,
+     "class": "MLP",
+     "config": {"nin": 2, "nouts": [16, 1], "activation": "relu", "output_activation": null},
+     "state": {
+      "layers.0.weight": [[0.12, -0.5], ...],      16 rows (out) of 2 numbers (in)
+      "layers.0.bias": [0.03, ...],                 16 numbers
+      "layers.2.weight": [[...]],                   1 row of 16
+      "layers.2.bias": [-0.2]
+     }
+    }
+
+* ``format`` and ``version`` say what the file is; a reader refuses versions it does not know.
+* ``class`` and ``config`` rebuild the model: ``config`` holds the constructor arguments
+  (``Module.config()``), so ``MLP.load(path)`` is ``MLP(**config)`` followed by loading the
+  state.
+* ``state`` is ``Module.state_dict()``: PyTorch's parameter names and shapes (a weight is
+  ``out x in``, rows of the output's width), finite numbers only.
+
+Writing is atomic: the text goes to a temporary file in the same folder, is flushed and
+fsynced, and then ``os.replace`` renames it over the target in one step. Whatever happens
+(a full disk, an exception half-way, a crash), the target holds either its old contents or
+the complete new file, and a failed save removes its temporary file.
+
+Reading turns every problem with the contents (not JSON, not this format, an unknown
+version, missing fields) into a ``ValueError`` naming the file, so callers catch one
+thing. The model-specific checks (names, shapes, finite numbers) are
+``Module.load_state_dict``'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from typing import Any
+
+FORMAT = "chainrule.model"
+VERSION = 1
+FIELDS = ("format", "version", "class", "config", "state")
+
+
+def model_document(class_name: str, config: dict[str, Any], state: dict[str, Any]) -> dict:
+    """The JSON object a model file holds (see the module docstring)."""
+    return {"format": FORMAT, "version": VERSION, "class": class_name, "config": config,
+            "state": state}
+
+
+def read_model_document(path: str | os.PathLike[str]) -> tuple[str, dict, dict]:
+    """The class name, config and state stored in a model file, after checking its format.
+
+    OSError if the file cannot be read; ValueError (naming ``path``) for any problem with
+    what is in it.
+    """
+    document = read_json(path)
+    # Wrong JSON types are ValueErrors too (not TypeErrors): every load failure is one.
+    if not isinstance(document, dict):
+        raise ValueError(  # noqa: TRY004
+            f"{path}: expected a JSON object, found {type(document).__name__}")
+    if document.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a chainrule model file "
+                         f"(format {document.get('format')!r}, expected {FORMAT!r})")
+    version = document.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise ValueError(f"{path}: unsupported format version {version!r} "
+                         f"(this chainrule reads version {VERSION})")
+    missing = [field for field in FIELDS if field not in document]
+    extra = [field for field in document if field not in FIELDS]
+    if missing or extra:
+        raise ValueError(f"{path}: fields missing {missing}, unexpected {extra}")
+    class_name, config, state = document["class"], document["config"], document["state"]
+    if not isinstance(class_name, str):
+        raise ValueError(f"{path}: class must be a string, found {class_name!r}")  # noqa: TRY004
+    for field, value in (("config", config), ("state", state)):
+        if not isinstance(value, dict):
+            raise ValueError(  # noqa: TRY004
+                f"{path}: {field} must be a JSON object, found {type(value).__name__}")
+    return class_name, config, state
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON value in ``path``; malformed JSON or text is a ValueError naming the file.
+
+    JSON has no nan or infinity, but Python's reader accepts the tokens ``NaN`` and
+    ``Infinity``; they come back as floats, and the loader's finiteness check rejects them
+    with the parameter's name.
+    """
+    with open(path, encoding="utf-8") as file:
+        try:
+            return json.load(file)
+        except ValueError as error:  # json.JSONDecodeError and UnicodeDecodeError
+            raise ValueError(f"{path}: not a valid JSON file ({error})") from None
+
+
+def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
+    """Write ``document`` as JSON to ``path`` atomically: all of it, or the old file untouched.
+
+    A temporary file is made in the same folder (``os.replace`` is only atomic within one
+    file system), written, flushed and fsynced (so the bytes are on disk before the name
+    points at them), then renamed over ``path``. On any failure the temporary file is removed
+    and the exception goes on. The new file keeps the old one's permissions, or gets the
+    usual ones for a new file (``0o666`` less the umask) rather than the temporary file's 0o600.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(document, file, indent=1, allow_nan=False)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, _permissions_for(path))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _permissions_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)  # the only way to read the umask is to set it, then restore it
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _sync_folder(folder: str) -> None:
+    """Flush the rename itself to disk (POSIX); a no-op where folders cannot be opened."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
