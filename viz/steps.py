@@ -102,10 +102,11 @@ def _heading(flow: Flow, options: Options, k: int) -> str:
 def _caption(flow: Flow, options: Options, k: int) -> str:
     """What frame k shows, in one paragraph with the step's arithmetic."""
     number, last = options.number, len(flow.steps)
-    root = _name(flow, flow.trace.root)
+    root = flow.trace.root
     if k == 0:
-        return (f"Step 0 of {last}: backward starts at the output {root} with "
-                f"d {root} / d {root} = {number(flow.seed)}.")
+        short = root.label or flow.trace.name(root)
+        return (f"Step 0 of {last}: backward starts at the output {_name(flow, root)} with "
+                f"d {short} / d {short} = {number(flow.seed)}.")
     node = flow.steps[k - 1]
     sent = [m for m in flow.messages if m.step == k]
     terms = "; ".join(
