@@ -19,13 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine import dot, vsum
-from tests.torch_oracle import (
-    close,
-    engine_result,
-    identical,
-    identical_gradient,
-    torch_result,
-)
+from tests.torch_oracle import assert_matches_torch
 
 PAIRS = [(2.0, -3.0), (0.1, 0.2), (-1.5, 1.5), (7.25, 0.3), (1e200, 1e200), (-0.7, -4.0)]
 REALS = [-3.5, -1.0, -0.3, 0.0, 0.1, 0.7, 1.9, 3.1, 12.0]
@@ -88,20 +82,12 @@ def _cases(table):
 
 @pytest.mark.parametrize(("fn", "point"), _cases(EXACT))
 def test_bit_identical_to_torch(fn, point):
-    value, grads = engine_result(fn, point)
-    torch_value, torch_grads = torch_result(fn, point)
-    assert identical(value, torch_value), (value, torch_value)
-    for ours, theirs in zip(grads, torch_grads):
-        assert identical_gradient(ours, theirs), (grads, torch_grads)
+    assert_matches_torch(fn, point, exact=True)
 
 
 @pytest.mark.parametrize(("fn", "point"), _cases(CLOSE))
 def test_within_1e9_of_torch(fn, point):
-    value, grads = engine_result(fn, point)
-    torch_value, torch_grads = torch_result(fn, point)
-    assert close(value, torch_value), (value, torch_value)
-    for ours, theirs in zip(grads, torch_grads):
-        assert close(ours, theirs), (grads, torch_grads)
+    assert_matches_torch(fn, point, exact=False)
 
 
 @pytest.mark.parametrize("c", [2, True, 0.5], ids=["int", "bool", "float"])
@@ -109,12 +95,8 @@ def test_within_1e9_of_torch(fn, point):
 def test_python_numbers_of_every_kind_on_either_side(op, c):
     # ints and bools mix with a Value like the floats they stand for, on the left or the right
     # (PyTorch itself refuses some ops between a tensor and a bool, so it gets float(c))
-    for ours, theirs in ((lambda x: op(x, c), lambda x: op(x, float(c))),
-                         (lambda x: op(c, x), lambda x: op(float(c), x))):
-        value, grads = engine_result(ours, (1.7,))
-        torch_value, torch_grads = torch_result(theirs, (1.7,))
-        assert close(value, torch_value), (value, torch_value)
-        assert close(grads[0], torch_grads[0]), (grads, torch_grads)
+    assert_matches_torch(lambda x: op(x, c), (1.7,), lambda x: op(x, float(c)), exact=False)
+    assert_matches_torch(lambda x: op(c, x), (1.7,), lambda x: op(float(c), x), exact=False)
 
 
 # ---- the fused ops: one node for a sum or a neuron, the same numbers as the chain of ops ----
@@ -131,10 +113,7 @@ POINT5 = (0.3, -1.2, 2.5, 0.8, -0.4)
 
 
 def test_vsum_is_bit_identical_to_a_chain_of_additions():
-    value, grads = engine_result(lambda *xs: vsum([*xs, 1.5]), POINT5)
-    torch_value, torch_grads = torch_result(lambda *xs: reduce(add, xs) + 1.5, POINT5)
-    assert identical(value, torch_value)
-    assert all(map(identical_gradient, grads, torch_grads))
+    assert_matches_torch(lambda *xs: vsum([*xs, 1.5]), POINT5, lambda *xs: reduce(add, xs) + 1.5)
 
 
 @pytest.mark.parametrize("with_bias", [True, False])
@@ -146,22 +125,11 @@ def test_dot_matches_a_neuron_built_from_elementary_ops(activation, with_bias):
     def theirs(w1, w2, x1, x2, b):
         return _torch_dot([w1, w2], [x1, x2], b if with_bias else None, activation)
 
-    for point in (POINT5, (-0.3, 1.2, 2.5, 0.8, -0.4)):
-        value, grads = engine_result(ours, point)
-        torch_value, torch_grads = torch_result(theirs, point)
-        if activation == "tanh":
-            assert close(value, torch_value), (value, torch_value)
-            assert all(map(close, grads, torch_grads)), (grads, torch_grads)
-        else:
-            assert identical(value, torch_value), (value, torch_value)
-            assert all(map(identical_gradient, grads, torch_grads)), (grads, torch_grads)
+    for point in (POINT5, (-0.3, 1.2, 2.5, 0.8, -0.4)):  # the second turns relu off
+        assert_matches_torch(ours, point, theirs, exact=activation != "tanh")
 
 
 def test_dot_with_constant_inputs_gives_gradients_to_weights_and_bias_only():
     xs = [0.5, -2.0, 3.0]
-    value, grads = engine_result(lambda w1, w2, w3, b: dot([w1, w2, w3], xs, b), (0.1, 0.2, -0.3, 1.0))
-    torch_value, torch_grads = torch_result(
-        lambda w1, w2, w3, b: _torch_dot([w1, w2, w3], xs, b), (0.1, 0.2, -0.3, 1.0)
-    )
-    assert identical(value, torch_value)
-    assert all(map(identical_gradient, grads, torch_grads))
+    assert_matches_torch(lambda w1, w2, w3, b: dot([w1, w2, w3], xs, b), (0.1, 0.2, -0.3, 1.0),
+                         lambda w1, w2, w3, b: _torch_dot([w1, w2, w3], xs, b))

@@ -72,6 +72,17 @@ def run_torch(expr: Expression) -> tuple[list[float], list[float]]:
     ]
 
 
+def assert_graph_matches_torch(expr, same_value, same_gradient):
+    """Every node's value and every leaf's gradient, ours against PyTorch's."""
+    note(str(expr))
+    values, grads = run_ours(expr)
+    torch_values, torch_grads = run_torch(expr)
+    for name, ours, theirs in zip(expr.names, values, torch_values):
+        assert same_value(ours, theirs), f"{name}: {ours} vs torch {theirs}"
+    for name, ours, theirs in zip(expr.names, grads, torch_grads):
+        assert same_gradient(ours, theirs), f"d/d{name}: {ours} vs torch {theirs}"
+
+
 def a_op(op, *args, constant=None):
     return Step(op, args, constant)
 
@@ -98,13 +109,7 @@ CANCELLING = Expression((2.0,), (a_op("sub", 0, 0), a_op("pow", 1, constant=-2))
 @example(SIGMOID_SATURATED)
 @example(CANCELLING)
 def test_ieee_only_graphs_are_bit_identical_to_torch(expr):
-    note(str(expr))
-    values, grads = run_ours(expr)
-    torch_values, torch_grads = run_torch(expr)
-    for name, ours, theirs in zip(expr.names, values, torch_values):
-        assert identical(ours, theirs), f"{name}: {ours} vs torch {theirs}"
-    for name, ours, theirs in zip(expr.names, grads, torch_grads):
-        assert identical_gradient(ours, theirs), f"d/d{name}: {ours} vs torch {theirs}"
+    assert_graph_matches_torch(expr, identical, identical_gradient)
 
 
 @settings(max_examples=200, deadline=None)
@@ -112,13 +117,7 @@ def test_ieee_only_graphs_are_bit_identical_to_torch(expr):
 @example(Expression((0.5, -1.0), (a_op("log", 0), a_op("exp", 1), a_op("vpow", 2, 3),
                                   a_op("dot", 0, 1, 3, 2, 4), a_op("vsum", 5, 5, 0))))
 def test_any_graph_matches_torch_to_1e9(expr):
-    note(str(expr))
-    values, grads = run_ours(expr)
-    torch_values, torch_grads = run_torch(expr)
-    for name, ours, theirs in zip(expr.names, values, torch_values):
-        assert close(ours, theirs), f"{name}: {ours} vs torch {theirs}"
-    for name, ours, theirs in zip(expr.names, grads, torch_grads):
-        assert close(ours, theirs), f"d/d{name}: {ours} vs torch {theirs}"
+    assert_graph_matches_torch(expr, close, close)
 
 
 @settings(max_examples=200, deadline=None)

@@ -60,3 +60,17 @@ def close(ours: float, theirs: float, rel: float = 1e-9, abs_tol: float = 1e-12)
     if not math.isfinite(theirs) or not math.isfinite(ours):
         return identical(ours, theirs)
     return math.isclose(ours, theirs, rel_tol=rel, abs_tol=abs_tol)
+
+
+def assert_matches_torch(ours: Callable[..., Any], point: Sequence[float],
+                         theirs: Callable[..., Any] | None = None, exact: bool = True) -> None:
+    """``ours`` on Values and ``theirs`` (default: the same function) on tensors agree.
+
+    ``exact``: value ``identical`` and gradients ``identical_gradient``; else all ``close``.
+    """
+    value, grads = engine_result(ours, point)
+    torch_value, torch_grads = torch_result(theirs or ours, point)
+    same_value, same_gradient = (identical, identical_gradient) if exact else (close, close)
+    assert same_value(value, torch_value), f"value {value} vs torch {torch_value}"
+    for i, (mine, torchs) in enumerate(zip(grads, torch_grads)):
+        assert same_gradient(mine, torchs), f"gradient {i}: {mine} vs torch {torchs}"
