@@ -19,7 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine import dot, vsum
-from tests.torch_oracle import assert_matches_torch
+from tests.torch_oracle import assert_matches_torch, torch_dot
 
 PAIRS = [(2.0, -3.0), (0.1, 0.2), (-1.5, 1.5), (7.25, 0.3), (1e200, 1e200), (-0.7, -4.0)]
 REALS = [-3.5, -1.0, -0.3, 0.0, 0.1, 0.7, 1.9, 3.1, 12.0]
@@ -102,13 +102,6 @@ def test_python_numbers_of_every_kind_on_either_side(op, c):
 # ---- the fused ops: one node for a sum or a neuron, the same numbers as the chain of ops ----
 
 
-def _torch_dot(weights, inputs, bias=None, activation=None):
-    z = reduce(add, [w * x for w, x in zip(weights, inputs)])
-    if bias is not None:
-        z = z + bias
-    return z if activation is None else getattr(z, activation)()
-
-
 POINT5 = (0.3, -1.2, 2.5, 0.8, -0.4)
 
 
@@ -123,13 +116,13 @@ def test_dot_matches_a_neuron_built_from_elementary_ops(activation, with_bias):
         return dot([w1, w2], [x1, x2], b if with_bias else None, activation=activation)
 
     def theirs(w1, w2, x1, x2, b):
-        return _torch_dot([w1, w2], [x1, x2], b if with_bias else None, activation)
+        return torch_dot([w1, w2], [x1, x2], b if with_bias else None, activation)
 
-    for point in (POINT5, (-0.3, 1.2, 2.5, 0.8, -0.4)):  # the second turns relu off
+    for point in (POINT5, (-0.3, 1.2, 2.5, 0.8, -0.4)):  # the second turns relu off (with the bias)
         assert_matches_torch(ours, point, theirs, exact=activation != "tanh")
 
 
 def test_dot_with_constant_inputs_gives_gradients_to_weights_and_bias_only():
     xs = [0.5, -2.0, 3.0]
     assert_matches_torch(lambda w1, w2, w3, b: dot([w1, w2, w3], xs, b), (0.1, 0.2, -0.3, 1.0),
-                         lambda w1, w2, w3, b: _torch_dot([w1, w2, w3], xs, b))
+                         lambda w1, w2, w3, b: torch_dot([w1, w2, w3], xs, b))

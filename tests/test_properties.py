@@ -33,14 +33,15 @@ from engine.testing import (
     Step,
     expressions,
 )
-from tests.torch_oracle import close, identical, identical_gradient, torch_leaves
+from tests.torch_oracle import (
+    close,
+    identical,
+    identical_gradient,
+    torch_dot,
+    torch_leaves,
+)
 
 torch = pytest.importorskip("torch")
-
-
-def _torch_dot(weights, inputs, bias):
-    z = reduce(add, [w * x for w, x in zip(weights, inputs)])
-    return z if bias is None else z + bias
 
 
 TORCH_FUNCTIONS = {
@@ -51,7 +52,7 @@ TORCH_FUNCTIONS = {
     "relu": torch.relu,
     "sqrt": torch.sqrt,
     "vsum": lambda xs: reduce(add, xs),
-    "dot": _torch_dot,
+    "dot": torch_dot,
 }
 
 

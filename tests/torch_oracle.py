@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import reduce
+from operator import add
 from typing import Any
 
 from engine import Value
@@ -36,6 +38,15 @@ def torch_result(fn: Callable[..., Any], points: Sequence[float]) -> tuple[float
     out = fn(*leaves)
     out.backward()
     return out.item(), [0.0 if x.grad is None else x.grad.item() for x in leaves]
+
+
+def torch_dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None,
+              activation: str | None = None) -> Any:
+    """chainrule's fused ``dot`` written with elementary tensor ops: act(w1*x1 + ... + b)."""
+    z = reduce(add, [w * x for w, x in zip(weights, inputs)])
+    if bias is not None:
+        z = z + bias
+    return z if activation is None else getattr(z, activation)()
 
 
 def identical(ours: float, theirs: float) -> bool:
