@@ -200,11 +200,11 @@ class Module:
         elif class_name == cls.__name__:
             target = cls
         else:
-            raise ValueError(f"{path}: holds a {class_name}, not a {cls.__name__}")
+            raise ValueError(f"{path}: holds a model of class {class_name}, not {cls.__name__}")
         try:
             model = target.from_config(config)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path}: config {config!r} does not build a {class_name}: {error}"
+        except (TypeError, ValueError, LookupError) as error:
+            raise ValueError(f"{path}: config {config!r} does not build {class_name}: {error}"
                              ) from None
         try:
             model.load_state_dict(state, strict=strict)
