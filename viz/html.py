@@ -18,11 +18,13 @@ import base64
 import hashlib
 import html
 import os
+import shutil
 import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
 from engine import Value
+from viz.graph import GraphvizNotFound
 from viz.steps import backward_steps
 from viz.style import ClusterSpec
 
@@ -129,6 +131,8 @@ def save_backward_html(
     """
     if type(interval_ms) is not int or interval_ms < 1:
         raise ValueError(f"interval_ms must be a positive int, not {interval_ms!r}")
+    if shutil.which("dot") is None:  # the frames are drawn by dot: say so before any work
+        raise GraphvizNotFound()
     frames = backward_steps(root, rankdir=rankdir, precision=precision, params=params,
                             clusters=clusters, max_nodes=max_nodes)
     sections = []
