@@ -406,13 +406,24 @@ def test_dot_renders_every_node(case):
 
 
 @needs_dot
-def test_a_notebook_shows_the_svg(tmp_path):
+def test_a_notebook_shows_the_svg():
     _, _, y = readme_example()
     bundle = draw_forward(y)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
-    out = draw_forward(y).render(tmp_path / "y", format="svg")
-    with open(out) as picture:
-        assert "<svg" in picture.read()
+
+
+@needs_dot
+def test_render_writes_svg_by_default_and_takes_a_picture_name(tmp_path):
+    _, _, y = readme_example()
+    y.backward()
+    assert draw_backward(y).render(tmp_path / "y") == str(tmp_path / "y.svg")
+    assert draw_backward(y).render(tmp_path / "loss.svg") == str(tmp_path / "loss.svg")
+    assert draw_backward(y).render(tmp_path / "z", format="png") == str(tmp_path / "z.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "loss.gv", "loss.svg", "y", "y.svg", "z", "z.png"]
+    for name in ("y.svg", "loss.svg"):
+        assert "<svg" in (tmp_path / name).read_text()
+    assert (tmp_path / "z.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_without_dot_graphs_build_and_rendering_says_how_to_install(monkeypatch, tmp_path):

@@ -8,8 +8,9 @@
 
 Read in this order: ``trace.py`` (the graph as plain data), ``flow.py`` (the chain rule's
 numbers on each edge), ``style.py`` (options, colours, text), ``draw.py`` (the pictures),
-``steps.py`` (one picture per backward step), ``html.py`` (the stepper page).
-Only ``graph.py`` and what draws need the ``graphviz`` package; rendering needs Graphviz.
+``steps.py`` (one picture per backward step), ``html.py`` (the stepper page),
+``examples.py`` (the pictures in docs/img). ``trace.py`` and ``flow.py`` need no graphviz;
+rendering needs Graphviz's ``dot`` program (``viz.GraphvizNotFound`` says how to install it).
 """
 
 from viz.draw import draw_backward, draw_forward

@@ -131,6 +131,7 @@ class Picture:
         """The graph: nodes (grouped into clusters when asked), then edges, then the title."""
         framed = self.after_step is not None
         graph = Graph(
+            format="svg",
             caption=caption,
             engine="neato" if self.positions else "dot",
             neato_no_op=2 if self.positions else None,

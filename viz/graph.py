@@ -8,6 +8,7 @@ a notebook shows the DOT text with that hint instead of a traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import graphviz
@@ -49,11 +50,21 @@ class Graph(graphviz.Digraph):
         return super()._copy_kwargs(caption=self.caption, neato_no_op=self.neato_no_op,
                                     **kwargs)
 
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        """``graphviz.Digraph.render``, raising ``GraphvizNotFound`` when ``dot`` is missing."""
+    def render(self, filename: Any = None, *args: Any, **kwargs: Any) -> str:
+        """``graphviz.Digraph.render``, raising ``GraphvizNotFound`` when ``dot`` is missing.
+
+        A file name ending in an output format is taken as the picture to write:
+        ``render("loss.svg")`` writes loss.svg (and its DOT text to loss.gv), where the
+        plain package would write the DOT text to "loss.svg" and the picture beside it.
+        ``render("loss")`` writes loss (DOT text) and loss.svg, SVG being the default format.
+        """
+        suffix = Path(filename).suffix.lstrip(".").lower() if filename is not None else ""
+        if (suffix in graphviz.FORMATS - {"gv", "dot"} and not args
+                and "outfile" not in kwargs and "format" not in kwargs):
+            filename, kwargs["outfile"] = None, filename
         kwargs.setdefault("neato_no_op", self.neato_no_op)
         try:
-            return super().render(*args, **kwargs)
+            return super().render(filename, *args, **kwargs)
         except graphviz.ExecutableNotFound as missing:
             raise GraphvizNotFound() from missing
 
