@@ -177,11 +177,10 @@ class MLP(Module):
             elif output_activation is not None:
                 modules.append(ACTIVATIONS[output_activation]())
         self.layers = Sequential(*modules)
-
-    @property
-    def linears(self) -> list[Linear]:
-        """The Linear layers (every other module of ``layers``: 0, 2, 4, ...)."""
-        return self.layers.modules[::2]
+        # What forward runs: each Linear layer (every other module: 0, 2, 4...) with the
+        # name of the activation after it.
+        activations = [activation] * (len(self.nouts) - 1) + [output_activation]
+        self.steps = list(zip(modules[::2], activations))
 
     def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         """Each Linear layer with its activation fused into one node per neuron.
@@ -189,11 +188,9 @@ class MLP(Module):
         ``self.layers(x)`` computes the same numbers with the activation as separate nodes;
         this is the fast path (one node per neuron instead of two).
         """
-        *hidden, last = self.linears
-        for layer in hidden:
-            x = layer(x, self.activation)
-        out = last(x, self.output_activation)
-        return out[0] if len(out) == 1 else out
+        for layer, activation in self.steps:
+            x = layer.forward(x, activation)
+        return x[0] if len(x) == 1 else x
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
