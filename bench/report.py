@@ -11,6 +11,8 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from bench.workloads import short_count
+
 Record = dict[str, Any]
 Summary = dict[str, dict[str, Record]]
 
@@ -275,8 +277,8 @@ def format_table(summary: Summary, engines: list[str], workloads: list[str],
             lines.append(label.ljust(label_width) + "".join(c.rjust(width) for c in cells))
     lines += ["", "Targets (issue 6), chainrule against the baselines of this run:"]
     for target in targets:
-        lines.append(f"  {target['verdict']:<5} {target['name']:<52} {target['shown']:<24}"
-                     f" target {target['target']}")
+        lines.append(f"  {target['verdict']:<5} {target['name']:<52} "
+                     f"{'target ' + target['target']:<15} {target['shown']}")
     notes += _w3_notes(summary, engines) + _model_notes(summary)
     if any(_cell(summary, "W4", e) and _cell(summary, "W4", e)["python_side_only"]
            for e in engines):
@@ -302,12 +304,15 @@ def _show(cell: Record | None, show: Callable[[Record], str], notes: list[str],
 
 
 def _w3_notes(summary: Summary, engines: list[str]) -> list[str]:
+    """Why depths were not run, one line per engine and reason: "N=1e4, 1e5: skipped (...)"."""
     notes = []
     for engine in engines:
         cell = _cell(summary, "W3", engine)
+        by_reason: dict[str, list[str]] = {}
         for depth in cell["depths"] if cell else []:
-            if depth["status"] not in ("ok",) and "(" in depth["status"]:
-                notes.append(f"W3 {engine} N={depth['n']:.0e}: {depth['status']}")
+            if "(" in depth["status"]:
+                by_reason.setdefault(depth["status"], []).append(short_count(depth["n"]))
+        notes += [f"W3 {engine} N={', '.join(ns)}: {why}" for why, ns in by_reason.items()]
     return notes
 
 

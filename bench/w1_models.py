@@ -33,39 +33,6 @@ def count_reachable(root: Any, parents_of: Callable[[Any], Iterable[Any]]) -> in
     return len(seen)
 
 
-class _DotMLP:
-    """Stand-in for ``nn.MLP(2, [16, 16, 1], activation="relu")`` while nn is not on main.
-
-    A neuron is one ``engine.dot`` node (w . x + b), then ``relu`` on hidden layers.
-    """
-
-    def __init__(self, layers: list[Layer]) -> None:
-        from engine import Value
-
-        self.neurons = [
-            [([Value(w) for w in row], Value(b)) for row, b in zip(rows, biases)]
-            for rows, biases in layers
-        ]
-
-    def __call__(self, x: list[Any]) -> Any:
-        from engine import dot
-
-        last = len(self.neurons) - 1
-        for depth, layer in enumerate(self.neurons):
-            if depth == last:
-                x = [dot(ws, x, b) for ws, b in layer]
-            else:
-                x = [dot(ws, x, b).relu() for ws, b in layer]
-        return x[0]
-
-    def parameters(self) -> list[Any]:
-        return [p for layer in self.neurons for ws, b in layer for p in (*ws, b)]
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
-
-
 def _load_into_nn(model: Any, layers: list[Layer]) -> None:
     """Load per-layer (W, b) into an ``nn`` model through its PyTorch-style state dict.
 
@@ -105,23 +72,19 @@ class ChainruleMoons:
     """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, and
     ``vsum`` for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
 
+    description = "nn.MLP(2, [16, 16, 1], activation='relu')"
+
     def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
         from engine import vsum
+        from nn import MLP
 
         self._vsum = vsum
-        try:
-            from nn import MLP
-        except ImportError:
-            self.model: Any = _DotMLP(layers)
-            self.description = "bench stand-in for nn.MLP (engine.dot + relu per neuron)"
-            self._shared_index = list(range(len(flat(layers))))
-        else:
-            self.model = MLP(SIZES[0], list(SIZES[1:]), activation="relu")
-            self.description = "nn.MLP"
-            _load_into_nn(self.model, _probe(layers))
-            self._shared_index = [int(p.data) for p in self.model.parameters()]
-            _load_into_nn(self.model, layers)
-        self.params = list(self.model.parameters())
+        self.model = MLP(SIZES[0], list(SIZES[1:]), activation="relu")
+        # Where each of nn's parameters sits in the shared order: load the probe, read it back.
+        _load_into_nn(self.model, _probe(layers))
+        self._shared_index = [int(p.data) for p in self.model.parameters()]
+        _load_into_nn(self.model, layers)
+        self.params = self.model.parameters()
         self.xs, self.ys = xs, ys
 
     def forward(self) -> Any:

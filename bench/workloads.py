@@ -263,7 +263,7 @@ def measure_w3(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
         row = _chain(ops, n)
         depths.append(row)
         if row["status"] != "ok":
-            stop_reason = f"not run ({row['status']} at N={n:.0e})"
+            stop_reason = f"not run ({row['status']} at N={short_count(n)})"
             continue
         projected_s = 10 * (row["forward_seconds"] + row["backward_seconds"])
         projected_bytes = 10 * row["rss_growth_bytes"] if row["rss_growth_bytes"] else 0
@@ -274,6 +274,12 @@ def measure_w3(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
             stop_reason = (f"skipped (projected {projected_bytes / 1e9:.1f} GB > half of "
                            f"{available / 1e9:.1f} GB available)")
     return {"depths": depths}
+
+
+def short_count(n: int) -> str:
+    """1000 -> "1e3"; numbers that are not powers of ten keep their digits."""
+    exponent = round(math.log10(n)) if n > 0 else 0
+    return f"1e{exponent}" if 10**exponent == n else f"{n:,}"
 
 
 def _chain(ops: ScalarEngine, n: int) -> dict[str, Any]:
