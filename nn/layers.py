@@ -160,7 +160,8 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _positive_int(f"nouts[{i}]", n)
         for name, value in (("activation", activation), ("output_activation", output_activation)):
-            if value not in ACTIVATIONS and not (value is None and name == "output_activation"):
+            known = isinstance(value, str) and value in ACTIVATIONS
+            if not known and not (value is None and name == "output_activation"):
                 raise ValueError(f"{name} must be one of {sorted(ACTIVATIONS)}, got {value!r}")
         self.nin = nin
         self.nouts = list(nouts)

@@ -312,6 +312,8 @@ def test_mlp_without_a_seed_differs_between_models():
         ({"nouts": "16"}, ValueError, "non-empty list"),
         ({"nouts": [4], "activation": "gelu"}, ValueError, "activation must be one of"),
         ({"nouts": [4], "output_activation": "softmax"}, ValueError, "output_activation"),
+        ({"nouts": [4], "activation": ["relu"]}, ValueError, "got \\['relu'\\]"),
+        ({"nouts": [4], "activation": None}, ValueError, "activation must be one of"),
         ({"nouts": [4.0]}, TypeError, "nouts\\[0\\] must be an int"),
     ],
 )
