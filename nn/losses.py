@@ -231,7 +231,10 @@ def cross_entropy(logits_rows: Sequence[Sequence[Value | Number]], class_indices
                          f"{len(class_indices)} class indices")
     if not logits_rows:
         raise ValueError(f"{name}: empty batch (no rows of logits)")
-    rows = [_as_values(name, _batch(name, "each row of logits", row)) for row in logits_rows]
+    for i, row in enumerate(logits_rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise TypeError(f"{name}: row {i} is a {type(row).__name__}, not a list of logits")
+    rows = [_as_values(name, list(row)) for row in logits_rows]
     classes = len(rows[0])
     if classes == 0:
         raise ValueError(f"{name}: row 0 has no logits")

@@ -222,6 +222,8 @@ def test_cross_entropy_checks_rows_and_classes():
         losses.cross_entropy([[1, 2], [3, 4]], [0])
     with pytest.raises(ValueError, match="row 0 has no logits"):
         losses.cross_entropy([[]], [0])
+    with pytest.raises(TypeError, match="row 0 is a float, not a list of logits"):
+        losses.cross_entropy([1.0, 2.0], [0, 0])  # one row of two logits is [[1.0, 2.0]]
 
 
 # ---- hinge -----------------------------------------------------------------------------------
