@@ -330,6 +330,12 @@ def test_clusters_draw_one_box_per_group_with_the_ops_inside():
     assert [[name for name, _ in m] for m in members] == [["v0", "v3", "v3_op"],
                                                          ["v1", "v4", "v4_op"]]
     assert "label=<n1>" in boxes[0][1] and "label=<n2>" in boxes[1][1]
+    # An unlabelled neuron joins the box its weights and bias name; the sum after it does not.
+    (n1,) = linear([[Value(0.5, label="n3.w1")]], [Value(0.1, label="n3.b")], [x])
+    g = draw_forward(n1 + 1.0, clusters=by_label_prefix)
+    boxes = re.findall(r"subgraph (cluster_\d+) \{\n(.*?)\n\t\}", g.source, re.DOTALL)
+    assert [sorted(n for n, _ in NODE.findall(body)) for _, body in boxes] == [
+        ["v1", "v2", "v3", "v3_op"]]
     by_mapping = draw_forward(y, clusters={x: "input <x>"})
     assert "label=<input &lt;x&gt;>" in by_mapping.source
     with pytest.raises(TypeError, match="int"):

@@ -105,9 +105,20 @@ def by_label_prefix(value: Value) -> str | None:
     """A ``clusters=`` function: the module path of a dotted label, None without one.
 
     ``"layers.0.neuron3.w1"`` goes to the group ``"layers.0.neuron3"``, so every Value of
-    that neuron is drawn in one box. The op node that made a Value joins the Value's box.
+    that neuron is drawn in one box. A Value without such a label, made by an op whose leaf
+    operands name exactly one group, joins that group: the output of a neuron (one fused
+    node whose leaves are its weights and bias) sits in the box of its weights. The op node
+    that made a Value is always drawn in the Value's box.
     """
-    head, dot, _ = value.label.rpartition(".")
+    head = _module_path(value.label)
+    if head is not None or value.is_leaf:
+        return head
+    groups = {_module_path(p.label) for p in value.parents if p.is_leaf} - {None}
+    return groups.pop() if len(groups) == 1 else None
+
+
+def _module_path(label: str) -> str | None:
+    head, dot, _ = label.rpartition(".")
     return head if dot else None
 
 
