@@ -35,11 +35,16 @@ def summarize(records: list[Record]) -> Summary:
 
 
 def _merge_runs(runs: list[Record]) -> Record:
-    ok = [r for r in runs if r.get("status") == "ok"]
+    ok = [{k: v for k, v in r.items() if k != "repeat"} for r in runs if r.get("status") == "ok"]
     if not ok:
         return dict(runs[0])
     merged = _merge(ok)
     merged["runs"] = len(runs)
+    merged["ranges"] = {
+        key: [min(r[key] for r in ok), max(r[key] for r in ok)]
+        for key, value in merged.items()
+        if isinstance(value, float) and key != "wall_seconds"
+    }
     if len(ok) < len(runs):
         failed = next(r for r in runs if r.get("status") != "ok")
         merged["failed_runs"] = f"{len(runs) - len(ok)} of {len(runs)}: {failed.get('status')}"
@@ -49,6 +54,8 @@ def _merge_runs(runs: list[Record]) -> Record:
 def _merge(values: list[Any], key: str = "") -> Any:
     """Medians of numbers (worst for error measures), recursively through dicts and lists."""
     first = values[0]
+    if all(v == first for v in values):
+        return first
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return max(values) if key in WORST_OF else statistics.median(values)
     if all(isinstance(v, dict) for v in values):
@@ -56,8 +63,6 @@ def _merge(values: list[Any], key: str = "") -> Any:
         return {k: _merge([v[k] for v in values if k in v], k) for k in keys}
     if all(isinstance(v, list) and len(v) == len(first) for v in values) and key != "losses":
         return [_merge(list(column), key) for column in zip(*values)]
-    if all(v == first for v in values):
-        return first
     return " / ".join(dict.fromkeys(str(v) for v in values))
 
 
@@ -189,6 +194,11 @@ def _w3_cell(n: int) -> Callable[[Record], str]:
     return show
 
 
+def _spread(cell: Record, key: str, show: Callable[[float], str]) -> str:
+    low, high = cell.get("ranges", {}).get(key, (None, None))
+    return "-" if low is None or cell["runs"] < 2 else f"{show(low)}-{show(high)}"
+
+
 def _speedup(reference: float | None, value: float | None) -> str:
     if reference is None or value is None:
         return NOT_APPLICABLE
@@ -228,6 +238,7 @@ def _rows(summary: Summary) -> list[Row]:
 
     return [
         ("W1", "ms per step (median)", lambda c: _ms(c["seconds_per_step"])),
+        ("W1", "  min-max over repeats", lambda c: _spread(c, "seconds_per_step", _ms)),
         ("W1", "  forward / backward ms",
          lambda c: f"{_ms(c['forward_seconds'])} / {_ms(c['backward_seconds'])}"),
         ("W1", "  graph nodes per step", nodes),
