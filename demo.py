@@ -48,7 +48,7 @@ DATASETS: dict[str, Recipe] = {
     "blobs": Recipe(lambda n, seed: data.make_blobs(n, centers=3, std=1.0, seed=seed),
                     hidden="16", loss="cross-entropy", epochs=30),
     "spiral": Recipe(lambda n, seed: data.make_spiral(n, classes=3, noise=0.2, seed=seed),
-                     hidden="32,32", loss="cross-entropy", lr=0.01, epochs=150),
+                     hidden="32,32", loss="cross-entropy", lr=0.02, epochs=60),
 }
 MULTICLASS = {"blobs", "spiral"}
 
@@ -298,8 +298,9 @@ def draw_plots(model, args: argparse.Namespace, history: list[dict], X_test, y_t
     plots.plot_decision_boundary(lambda p: predict(scores_of(model, args, [p]), args)[0],
                                  X_test, y_test, os.path.join(out_dir, "decision_boundary.png"),
                                  title=f"{args.dataset}: test points on the learned regions")
-    plots.plot_losses({"train loss": [h["train_loss"] for h in history]},
-                      os.path.join(out_dir, "loss.png"), title="Training loss per epoch")
+    plots.plot_losses({"train": [h["train_loss"] for h in history],
+                       "validation": [h["val_loss"] for h in history]},
+                      os.path.join(out_dir, "loss.png"), title="Loss per epoch")
     if args.dataset not in MULTICLASS:
         scores = scores_of(model, args, X_test)
         roc = metrics.roc_curve(y_test, scores)
@@ -336,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 3. Train. Each step: forward, loss, zero_grad, backward, step.
     history: list[dict] = []
-    best = (-1.0, 0, model.state_dict())
+    best = {"epoch": 0, "key": (-1.0, 0.0), "weights": model.state_dict()}
     for epoch in range(1, args.epochs + 1):
         total, count = 0.0, 0
         for xb, yb in data.batches(X_train, y_train, args.batch_size, seed=args.seed + epoch):
@@ -349,19 +350,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             count += len(xb)
         train_acc = metrics.accuracy(y_train, predict(scores_of(model, args, X_train), args))
         val_acc = metrics.accuracy(y_val, predict(scores_of(model, args, X_val), args))
+        with no_grad():
+            val_loss = loss_of(args, [model(x) for x in X_val], y_val).data
         elapsed = time.perf_counter() - started
-        history.append({"epoch": epoch, "train_loss": total / count, "train_accuracy": train_acc,
-                        "val_accuracy": val_acc})
-        say(f"epoch {epoch:3d}  train loss {total / count:.4f}  train acc {train_acc:.3f}  "
-            f"val acc {val_acc:.3f}  [{elapsed:5.1f}s]")
-        if val_acc > best[0]:
-            best = (val_acc, epoch, model.state_dict())
-    model.load_state_dict(best[2])
-    say(f"keeping the weights of epoch {best[1]} (best validation accuracy {best[0]:.3f})")
+        history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
+                        "train_accuracy": train_acc, "val_accuracy": val_acc})
+        say(f"epoch {epoch:3d}  train loss {total / count:.4f}  val loss {val_loss:.4f}  "
+            f"train acc {train_acc:.3f}  val acc {val_acc:.3f}  [{elapsed:5.1f}s]")
+        # The best epoch: highest validation accuracy, ties broken by lower validation loss.
+        if (val_acc, -val_loss) > best["key"]:
+            best = {"epoch": epoch, "key": (val_acc, -val_loss), "weights": model.state_dict()}
+    model.load_state_dict(best["weights"])
+    say(f"keeping the weights of epoch {best['epoch']} (validation accuracy "
+        f"{best['key'][0]:.3f}, loss {-best['key'][1]:.4f})")
 
     # 4. The test split, untouched until now.
     report, result = test_report(model, args, X_test, y_test)
-    print(f"\ntest split ({len(X_test)} points), model from epoch {best[1]}:")
+    print(f"\ntest split ({len(X_test)} points), model from epoch {best['epoch']}:")
     print(report)
 
     # 5. What it learned, in the terminal.
