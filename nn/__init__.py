@@ -31,15 +31,17 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
-    "data",
     "losses",
-    "metrics",
     "optim",
 ]
 
 
 def __getattr__(name: str) -> ModuleType:
-    """``nn.data`` and ``nn.metrics`` are imported on first use."""
+    """``nn.data`` and ``nn.metrics`` are imported on first use.
+
+    (They are being written; once both are committed this becomes a plain
+    ``from nn import data, metrics`` and they join ``__all__``.)
+    """
     if name in ("data", "metrics"):
         return importlib.import_module(f"nn.{name}")
     raise AttributeError(f"module 'nn' has no attribute {name!r}")
