@@ -336,6 +336,16 @@ def test_clusters_draw_one_box_per_group_with_the_ops_inside():
     boxes = re.findall(r"subgraph (cluster_\d+) \{\n(.*?)\n\t\}", g.source, re.DOTALL)
     assert [sorted(n for n, _ in NODE.findall(body)) for _, body in boxes] == [
         ["v1", "v2", "v3", "v3_op"]]
+    # A neuron built from elementary ops: what lies between its weights and its labelled
+    # output joins its box; the loss after it stays outside.
+    w = [Value(0.5, label="n0.w0"), Value(-0.25, label="n0.w1")]
+    xs = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
+    out = (w[0] * xs[0] + w[1] * xs[1]).tanh()
+    out.label = "n0.out"
+    g = draw_forward((out - 1.0) ** 2, clusters=by_label_prefix)
+    boxes = re.findall(r"subgraph (cluster_\d+) \{\n(.*?)\n\t\}", g.source, re.DOTALL)
+    assert [sorted(n for n, _ in NODE.findall(body)) for _, body in boxes] == [
+        ["v0", "v1", "v4", "v4_op", "v5", "v5_op", "v6", "v6_op", "v7", "v7_op"]]
     by_mapping = draw_forward(y, clusters={x: "input <x>"})
     assert "label=<input &lt;x&gt;>" in by_mapping.source
     with pytest.raises(TypeError, match="int"):

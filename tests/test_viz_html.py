@@ -58,6 +58,8 @@ def test_the_page_is_one_file_with_one_frame_per_step(tmp_path):
     assert frames == [str(k) for k in range(len(backward_order(y)) + 1)]
     assert page.count("<svg") == len(frames)
     assert "<?xml" not in page and "<!DOCTYPE svg" not in page
+    sizes = re.findall(r'<svg width="[^"]+" height="[^"]+"\s+viewBox="[^"]+"', page)
+    assert len(sizes) == len(frames) and len(set(sizes)) == 1   # one size: none scaled apart
 
 
 @needs_dot
@@ -319,6 +321,25 @@ def test_the_arrow_keys_home_and_end_move_through_the_frames(browser, readme_pag
     assert browser.visible_frames() == [4]
     browser.press("ArrowLeft", 37)
     assert browser.visible_frames() == [3]
+
+
+@needs_chromium
+def test_nodes_stay_in_place_from_frame_to_frame(browser, readme_page):
+    browser.open(readme_page)
+    centres = []
+    for _ in range(5):
+        centres.append(browser.js(
+            "(function () { var out = {}; document.querySelectorAll('.frame:not([hidden]) "
+            "g.node').forEach(function (g) { var r = g.getBoundingClientRect(); "
+            "out[g.querySelector('title').textContent] = [r.x + r.width / 2, "
+            "r.y + r.height / 2]; }); return out; })()"))
+        browser.press("ArrowRight", 39)
+    assert len(centres[0]) == 10
+    for frame in centres[1:]:
+        assert frame.keys() == centres[0].keys()
+        for name, (x, y) in frame.items():
+            x0, y0 = centres[0][name]
+            assert abs(x - x0) < 1.5 and abs(y - y0) < 1.5, name   # highlight borders: < 1px
 
 
 @needs_chromium

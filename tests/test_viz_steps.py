@@ -156,11 +156,14 @@ def test_every_frame_pins_every_node_at_the_same_place():
 def test_graphviz_keeps_the_pinned_places_when_laying_out_each_frame():
     loss = two_neurons()
     frames = backward_steps(loss, clusters=by_label_prefix)
-    laid_out = []
-    for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
-        objects = json.loads(frame.pipe(format="json", encoding="utf-8"))["objects"]
-        laid_out.append({o["name"]: o["pos"] for o in objects if "pos" in o})
-    assert laid_out[0] == laid_out[1] == laid_out[2]
+    laid_out, boxes = [], []
+    for frame in frames:
+        drawing = json.loads(frame.pipe(format="json", encoding="utf-8"))
+        laid_out.append({o["name"]: o["pos"] for o in drawing["objects"]
+                         if o["name"].startswith("v")})
+        boxes.append(drawing["bb"])
+    assert all(places == laid_out[0] for places in laid_out)
+    assert all(box == boxes[0] for box in boxes)   # same size: no frame shifts against another
     assert set(laid_out[0]) == set(nodes(frames[0]))
     # neato -n2 keeps coordinates as given, up to one shift of the whole picture.
     pinned = positions(frames[0])

@@ -6,6 +6,9 @@ in backward's order, to exactly the gradients the engine computed.
 """
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -86,6 +89,26 @@ def test_a_chain_100000_deep_traces_without_recursion():
 def test_tracing_something_else_is_a_type_error():
     with pytest.raises(TypeError, match="float"):
         trace(1.5)
+
+
+def test_trace_and_flow_work_without_the_graphviz_package():
+    script = """
+import sys
+sys.modules["graphviz"] = None  # as if it were not installed
+from engine import Value
+from viz import trace
+from viz.flow import gradient_flow
+y = Value(2.0) * Value(3.0)
+y.backward()
+print(len(gradient_flow(trace(y)).messages))
+try:
+    from viz import draw_forward
+except ImportError:
+    print("drawing needs graphviz")
+"""
+    result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert result.stdout.split("\n")[:2] == ["2", "drawing needs graphviz"], result.stderr
 
 
 # ---- the flow: every edge's contribution, and their sums ------------------------------------

@@ -40,6 +40,8 @@ from viz.style import (
 )
 from viz.trace import Trace, trace
 
+CORNERS = ("corner_low", "corner_high")
+
 
 def draw_forward(
     root: Value,
@@ -104,6 +106,42 @@ def backward_note(flow: Flow) -> str:
     return ""
 
 
+def boxes(graph_trace: Trace, options: Options) -> dict[Value, str | None]:
+    """The cluster of every Value: the one ``options.clusters`` gives it, else the one it
+    lies inside of.
+
+    A Value the clusters leave out joins group G when it lies on a path from a member of
+    G to another member of G (everything computed between a neuron's weights and its
+    labelled output is part of that neuron), and no other group claims it. This keeps
+    boxes whole: a box with holes makes Graphviz's layout route edges in and out of it.
+    """
+    given = {value: options.cluster_of(value) for value in graph_trace.values}
+    if not any(given.values()):
+        return given
+    users: dict[Value, list[Value]] = {}
+    for edge in graph_trace.edges:
+        users.setdefault(edge.parent, []).append(edge.child)
+    from_above: dict[Value, set[str]] = {}   # groups with a member among the node's inputs
+    for value in graph_trace.values:         # creation order: operands before results
+        from_above[value] = set().union(*(_with(p, given, from_above) for p in value.parents))
+    from_below: dict[Value, set[str]] = {}   # groups with a member among the node's users
+    for value in reversed(graph_trace.values):
+        from_below[value] = set().union(
+            *(_with(u, given, from_below) for u in users.get(value, ())))
+    group_of = dict(given)
+    for value, group in given.items():
+        between = from_above[value] & from_below[value]
+        if group is None and len(between) == 1:
+            group_of[value] = between.pop()
+    return group_of
+
+
+def _with(value: Value, given: Mapping[Value, str | None], reach: Mapping[Value, set[str]]
+          ) -> set[str]:
+    group = given[value]
+    return reach[value] | {group} if group else reach[value]
+
+
 def _display_name(graph_trace: Trace, value: Value) -> str:
     return value.label or graph_trace.name(value)
 
@@ -113,7 +151,8 @@ class Picture:
 
     ``after_step`` draws the backward pass part way, after that many steps (backward_steps
     uses it); None draws it complete. ``positions`` pins each node at a point (DOT's
-    ``pos="x,y!"``) and each cluster to its box (``bb``), for frames that must not move.
+    ``pos="x,y!"``), each cluster to its box (``bb``) and the ``CORNERS`` of the picture,
+    for frames that must not move.
     """
 
     def __init__(self, graph_trace: Trace, options: Options, flow: Flow | None,
@@ -138,16 +177,23 @@ class Picture:
             graph_attr={"rankdir": self.options.rankdir, "labelloc": "t",
                         "label": title(heading, note, highlight=framed),
                         "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.4",
-                        **({"splines": "true"} if self.positions else {})},
+                        # A title wider than the picture grows it to the right only.
+                        **({"splines": "true", "labeljust": "l"} if self.positions else {})},
             node_attr={"fontname": "Helvetica", "fontsize": "12"},
             edge_attr={"fontname": "Helvetica", "fontsize": "10"},
         )
         groups: dict[str | None, list[tuple[str, str, dict[str, str]]]] = {None: []}
+        group_of = boxes(self.trace, self.options)
         for value in self.trace.values:
-            group = self.options.cluster_of(value)
-            groups.setdefault(group, []).extend(self._nodes(value))
+            groups.setdefault(group_of[value], []).extend(self._nodes(value))
         for name, label, attrs in groups.pop(None):
             graph.node(name, label, **attrs)
+        for corner in CORNERS:
+            if corner in self.positions:
+                # Invisible points at two corners of the layout give every frame the same
+                # bounding box, so Graphviz shifts no frame against another.
+                graph.node(corner, "", pos=f"{self.positions[corner]}!", style="invis",
+                           shape="point", width="0", height="0")
         for k, (group, nodes) in enumerate(groups.items()):
             with graph.subgraph(name=f"cluster_{k}") as box:
                 # A pinned layout gives each cluster its box too: neato -n2 draws a cluster

@@ -1,6 +1,7 @@
 """A single web page that steps through backprop: open it in any browser, offline.
 
-The page holds every frame of ``backward_steps`` as inline SVG, one caption per frame,
+The page holds every frame of ``backward_steps`` as inline SVG, one caption under each
+(under, so that a caption longer than the last never pushes the picture down),
 previous / play / next buttons and keyboard control (left and right arrows, Home, End,
 space). Nothing is fetched: no network, no CDN, no external file. ``#5`` at the end of
 the page's address opens step 5.
@@ -18,6 +19,7 @@ import base64
 import hashlib
 import html
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Collection
@@ -135,14 +137,15 @@ def save_backward_html(
         raise GraphvizNotFound()
     frames = backward_steps(root, rankdir=rankdir, precision=precision, params=params,
                             clusters=clusters, max_nodes=max_nodes)
+    svgs = [frame.pipe(format="svg", encoding="utf-8") for frame in frames]
+    # Inline SVG: drop the XML prolog and doctype; one size for all, so none is scaled apart.
+    svgs = same_size([svg[svg.index("<svg"):] for svg in svgs])
     sections = []
-    for k, frame in enumerate(frames):
-        svg = frame.pipe(format="svg", encoding="utf-8")
-        svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: inline SVG
+    for k, (frame, svg) in enumerate(zip(frames, svgs)):
         sections.append(
             f'<section class="frame" id="frame-{k}"{"" if k == 0 else " hidden"}>\n'
-            f'<p class="caption">{html.escape(frame.caption)}</p>\n'
-            f'<div class="picture">{svg}</div>\n</section>'
+            f'<div class="picture">{svg}</div>\n'
+            f'<p class="caption">{html.escape(frame.caption)}</p>\n</section>'
         )
     name = html.escape(root.label or "the output")
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
@@ -173,6 +176,27 @@ Each edge reads upstream &times; local = contribution; a node's grad is the sum 
 </html>
 """
     return write_atomic(Path(path), page)
+
+
+SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="0\.00 0\.00 '
+                      r'([\d.]+) ([\d.]+)"')
+
+
+def same_size(svgs: list[str]) -> list[str]:
+    """Give every SVG picture the size of the largest, extending its canvas right and down.
+
+    Frames share their layout, but a title wider than the graph widens its frame; in a
+    page that scales pictures to fit, that frame would be scaled differently and its nodes
+    would seem to move. (Left as they are if Graphviz writes sizes in another form.)
+    """
+    sizes = [SVG_SIZE.search(svg) for svg in svgs]
+    if not all(sizes):
+        return svgs
+    width = max(float(size.group(3)) for size in sizes if size)
+    height = max(float(size.group(4)) for size in sizes if size)
+    return [SVG_SIZE.sub(f'<svg width="{width:.0f}pt" height="{height:.0f}pt" '
+                         f'viewBox="0.00 0.00 {width:.2f} {height:.2f}"', svg, count=1)
+            for svg in svgs]
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -19,12 +19,13 @@ import warnings
 from collections.abc import Collection
 
 from engine import Value
-from viz.draw import Picture, backward_note
+from viz.draw import CORNERS, Picture, backward_note
 from viz.flow import Flow, gradient_flow
 from viz.graph import INSTALL_HINT, Graph, GraphvizNotFound
 from viz.style import ClusterSpec, Options, make_options, op_text
 from viz.trace import trace
 
+MARGIN = 12  # points around the laid-out drawing, room for edges routed differently
 UNPINNED = "layout not pinned: Graphviz's dot was not found, nodes may move between frames"
 
 
@@ -81,6 +82,12 @@ def _layout(graph: Graph) -> dict[str, str] | None:
             places[obj["name"]] = obj["pos"]
         elif obj["name"].startswith("cluster_") and "bb" in obj:
             places[obj["name"]] = obj["bb"]
+    # The drawing's box is dot's bounding box without the title above it (lheight inches),
+    # widened by a margin for edges that neato routes a little differently.
+    x0, y0, x1, y1 = (float(c) for c in laid_out["bb"].split(","))
+    top = y1 - 72 * float(laid_out.get("lheight", 0))
+    places[CORNERS[0]] = f"{x0 - MARGIN:g},{y0 - MARGIN:g}"
+    places[CORNERS[1]] = f"{x1 + MARGIN:g},{top + MARGIN:g}"
     return places
 
 

@@ -105,13 +105,12 @@ def by_label_prefix(value: Value) -> str | None:
     """A ``clusters=`` function: the module path of a dotted label, None without one.
 
     ``"layers.0.neuron3.w1"`` goes to the group ``"layers.0.neuron3"``, so every Value of
-    that neuron is drawn in one box. A Value without such a label, made by an op whose leaf
-    operands name exactly one group, joins that group: the output of a neuron (one fused
-    node whose leaves are its weights and bias) sits in the box of its weights. The op node
-    that made a Value is always drawn in the Value's box.
+    that neuron is drawn in one box. An unlabelled fused neuron (``engine.dot`` or
+    ``engine.linear``, what ``nn`` layers build) joins the group its weights and bias name,
+    so a neuron's output sits in the box of its parameters.
     """
     head = _module_path(value.label)
-    if head is not None or value.is_leaf:
+    if head is not None or value.op not in NEURON_OPS:
         return head
     groups = {_module_path(p.label) for p in value.parents if p.is_leaf} - {None}
     return groups.pop() if len(groups) == 1 else None
@@ -161,7 +160,7 @@ _REFLECTED = {
     getattr(Value, "_RPOW_CONST", None),
 } - {None}
 
-_NEURON_OPS = {"dot": "w·x + b", "relu(dot)": "relu(w·x + b)",
+NEURON_OPS = {"dot": "w·x + b", "relu(dot)": "relu(w·x + b)",
                "tanh(dot)": "tanh(w·x + b)", "sigmoid(dot)": "sigmoid(w·x + b)"}
 _SHOWN_CONSTANTS = 6
 
@@ -174,8 +173,8 @@ def op_text(value: Value, options: Options) -> str:
     when its inputs are numbers, those numbers.
     """
     op, constant = value.op, value.constant
-    if op in _NEURON_OPS:
-        text = _NEURON_OPS[op]
+    if op in NEURON_OPS:
+        text = NEURON_OPS[op]
         if isinstance(constant, tuple):
             shown = ", ".join(options.number(c) for c in constant[:_SHOWN_CONSTANTS])
             more = len(constant) - _SHOWN_CONSTANTS
@@ -206,7 +205,7 @@ def operand_roles(value: Value) -> tuple[str, ...]:
     Empty names for ops where order does not matter (+, *, sum) or with one operand.
     """
     parents = value.parents
-    if value.op in _NEURON_OPS:
+    if value.op in NEURON_OPS:
         constant = value.constant
         n = len(constant) if isinstance(constant, tuple) else len(parents) // 2
         xs = len(parents) - n - 1
