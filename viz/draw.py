@@ -305,13 +305,11 @@ class Picture:
     def _edge_style(self, message: Message | None, role: str) -> dict[str, str]:
         if self.flow is None or message is None:
             return {"label": f"<{role}>"} if role else {}
-        number = self.options.number
         attrs = {"dir": "back"}
         if self.after_step is not None and message.step > self.after_step:
             attrs.update(color=MUTED, style="dashed")
             return {**attrs, "label": f"<{role}>"} if role else attrs
-        text = (f"{number(message.upstream)} × {_signed(number(message.local))} = "
-                f"{number(message.contribution)}")
+        text = chain_rule_term(message, self.options)
         if role:
             text = f"{role}: {text}"
         # A white backing keeps the numbers readable where an edge runs through its label.
@@ -320,6 +318,13 @@ class Picture:
         if self.after_step is not None and message.step == self.after_step:
             attrs.update(color=HIGHLIGHT, fontcolor=HIGHLIGHT, penwidth="2")
         return attrs
+
+
+def chain_rule_term(message: Message, options: Options) -> str:
+    """``upstream × local = contribution`` with the message's numbers: ``0.5 × (-3) = -1.5``."""
+    number = options.number
+    return (f"{number(message.upstream)} × {_signed(number(message.local))} = "
+            f"{number(message.contribution)}")
 
 
 def _signed(text: str) -> str:

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Collection
 
 from engine import Value
-from viz.draw import CORNERS, Picture, backward_note
+from viz.draw import CORNERS, Picture, backward_note, chain_rule_term
 from viz.flow import Flow, gradient_flow
 from viz.graph import INSTALL_HINT, Graph, GraphvizNotFound
 from viz.style import ClusterSpec, Options, make_options, op_text
@@ -117,9 +117,7 @@ def _caption(flow: Flow, options: Options, k: int) -> str:
     node = flow.steps[k - 1]
     sent = [m for m in flow.messages if m.step == k]
     terms = "; ".join(
-        f"{_name(flow, m.edge.parent)} gets {number(m.upstream)} × {number(m.local)} = "
-        f"{number(m.contribution)}"
-        for m in sent
+        f"{_name(flow, m.edge.parent)} gets {chain_rule_term(m, options)}" for m in sent
     )
     made_by = op_text(node, options).replace("\n", ", ")
     return (f"Step {k} of {last}: {_name(flow, node)} was made by '{made_by}' and has grad "
