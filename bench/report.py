@@ -61,7 +61,7 @@ def _merge(values: list[Any], key: str = "") -> Any:
     if all(isinstance(v, dict) for v in values):
         keys = dict.fromkeys(k for v in values for k in v)
         return {k: _merge([v[k] for v in values if k in v], k) for k in keys}
-    if all(isinstance(v, list) and len(v) == len(first) for v in values) and key != "losses":
+    if all(isinstance(v, list) and len(v) == len(first) for v in values):
         return [_merge(list(column), key) for column in zip(*values)]
     return " / ".join(dict.fromkeys(str(v) for v in values))
 
@@ -242,11 +242,13 @@ def _rows(summary: Summary) -> list[Row]:
         ("W1", "  forward / backward ms",
          lambda c: f"{_ms(c['forward_seconds'])} / {_ms(c['backward_seconds'])}"),
         ("W1", "  graph nodes per step", nodes),
+        ("W1", "  share of time in Python's GC", lambda c: f"{c['gc_share']:.0%}"),
         ("W1", "  ratio to chainrule (time)", lambda c: _speedup(w1_ours, c["seconds_per_step"])),
         ("W1", "  step-1 grads vs torch-batched", check),
         ("W1", "  12 losses vs torch-batched", loss_diff),
         ("W2", "forward ns per node", lambda c: f"{c['forward_ns_per_node']:,.0f}"),
         ("W2", "backward ns per node", lambda c: f"{c['backward_ns_per_node']:,.0f}"),
+        ("W2", "  share of time in Python's GC", lambda c: f"{c['gc_share']:.0%}"),
         ("W2", "  ratio to chainrule (time)",
          lambda c: _speedup(w2_ours, c["forward_ns_per_node"] + c["backward_ns_per_node"])),
         ("W2t", "with tanh: fwd+bwd ns per node",
@@ -285,6 +287,8 @@ def format_table(summary: Summary, engines: list[str], workloads: list[str],
             for engine in engines:
                 cell = summary.get(workload, {}).get(engine)
                 cells.append(_show(cell, show, notes, workload, engine))
+            if all(c == "-" for c in cells):
+                continue  # a row with nothing to say in this run (spread of one repeat)
             lines.append(label.ljust(label_width) + "".join(c.rjust(width) for c in cells))
     lines += ["", "Targets (issue 6), chainrule against the baselines of this run:"]
     for target in targets:

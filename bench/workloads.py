@@ -20,7 +20,7 @@ import statistics
 import tracemalloc
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Self
 
 from bench.engines import ScalarEngine, scalar_engine
 from bench.moons import initial_weights, learning_rate, make_moons
@@ -48,6 +48,31 @@ QUICK = Sizes(w1_timed=3, w1_min_seconds=0.0, w2_leaves=256, w2_ops=5000, w2_bui
               w3_depths=(10**3, 10**4), w4_leaves=256, w4_nodes=5000)
 
 SEED = 2024
+
+
+class GcClock:
+    """Seconds spent in Python's cyclic garbage collector while inside ``with GcClock()``.
+
+    The collector runs on its own whenever enough objects have been allocated, inside
+    whatever code is timed; ``gc.callbacks`` tells when each collection starts and stops.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = perf_counter()
+        else:
+            self.seconds += perf_counter() - self._started
+
+    def __enter__(self) -> Self:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 # ---- W1: training step ------------------------------------------------------------------
@@ -81,26 +106,30 @@ def measure_w1(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
     step_s: list[float] = []
     forward_s: list[float] = []
     backward_s: list[float] = []
+    gc_s: list[float] = []
     rounds = 0
-    while rounds == 0 or (sum(step_s) < sizes.w1_min_seconds and rounds < 1000):
-        model = make_model(layers, xs, ys)
-        for k in range(n_steps):
-            # Rebinding ``loss`` frees the previous step's graph inside the timed forward:
-            # freeing is part of what a training step costs.
-            t0 = perf_counter()
-            loss = model.forward()
-            t1 = perf_counter()
-            model.zero_grad()
-            model.backward(loss)
-            t2 = perf_counter()
-            model.update(learning_rate(k))
-            t3 = perf_counter()
-            if k >= sizes.w1_warmup:
-                step_s.append(t3 - t0)
-                forward_s.append(t1 - t0)
-                backward_s.append(t2 - t1)
-        del model, loss
-        rounds += 1
+    with GcClock() as collector:
+        while rounds == 0 or (sum(step_s) < sizes.w1_min_seconds and rounds < 1000):
+            model = make_model(layers, xs, ys)
+            for k in range(n_steps):
+                # Rebinding ``loss`` frees the previous step's graph inside the timed
+                # forward: freeing is part of what a training step costs.
+                gc_before = collector.seconds
+                t0 = perf_counter()
+                loss = model.forward()
+                t1 = perf_counter()
+                model.zero_grad()
+                model.backward(loss)
+                t2 = perf_counter()
+                model.update(learning_rate(k))
+                t3 = perf_counter()
+                if k >= sizes.w1_warmup:
+                    step_s.append(t3 - t0)
+                    forward_s.append(t1 - t0)
+                    backward_s.append(t2 - t1)
+                    gc_s.append(collector.seconds - gc_before)
+            del model, loss
+            rounds += 1
 
     timed_nodes = [n for n in nodes[sizes.w1_warmup:] if n is not None]
     result = {
@@ -108,6 +137,7 @@ def measure_w1(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
         "seconds_per_step": statistics.median(step_s),
         "forward_seconds": statistics.median(forward_s),
         "backward_seconds": statistics.median(backward_s),
+        "gc_share": sum(gc_s) / sum(step_s),
         "steps_timed": len(step_s),
         "rounds": rounds,
         "nodes_per_step": statistics.mean(timed_nodes) if timed_nodes else None,
@@ -216,18 +246,20 @@ def measure_w2(engine: str, sizes: Sizes = FULL, with_tanh: bool = False) -> dic
     if with_tanh and not ops.has_tanh:
         return {"status": f"{engine} has no tanh"}
     program = random_program(sizes.w2_leaves, sizes.w2_ops, SEED, with_tanh)
-    forward_ns, backward_ns = [], []
+    forward_ns, backward_ns, gc_share = [], [], []
     for _ in range(sizes.w2_builds):
         gc.collect()
         frontier = [ops.leaf(x) for x in program.frontier]
         scales = [ops.leaf(x) for x in program.scales]
-        t0 = perf_counter()
-        root = run_program(program, frontier, scales)
-        t1 = perf_counter()
-        root.backward()
-        t2 = perf_counter()
+        with GcClock() as collector:
+            t0 = perf_counter()
+            root = run_program(program, frontier, scales)
+            t1 = perf_counter()
+            root.backward()
+            t2 = perf_counter()
         forward_ns.append((t1 - t0) * 1e9 / program.op_nodes)
         backward_ns.append((t2 - t1) * 1e9 / program.op_nodes)
+        gc_share.append(collector.seconds / (t2 - t0))
         grads = [ops.grad_of(v) for v in frontier + scales]
         root_value = ops.value_of(root)
         del root, frontier, scales
@@ -236,6 +268,7 @@ def measure_w2(engine: str, sizes: Sizes = FULL, with_tanh: bool = False) -> dic
         "builds": sizes.w2_builds,
         "forward_ns_per_node": statistics.median(forward_ns),
         "backward_ns_per_node": statistics.median(backward_ns),
+        "gc_share": statistics.median(gc_share),
         "root": root_value,
         "leaf_grad_sum": math.fsum(grads),
         "nonzero_leaf_grads": sum(g != 0.0 for g in grads) / len(grads),
