@@ -58,7 +58,8 @@ def draw_forward(
     ``rankdir`` "LR" or "TB"; ``precision`` significant digits (1e-5 stays 1e-05);
     ``params`` the Values to colour as parameters (other leaves are inputs);
     ``clusters`` a mapping or a function from Value to a group name, drawn as one box per
-    group (``viz.by_label_prefix`` groups "layers.0.neuron3.w1" under "layers.0.neuron3");
+    group (``viz.by_label_prefix`` groups "layers.0.neuron3.w1" under "layers.0.neuron3";
+    what lies between two members of a group joins it, so a box has no holes);
     ``max_nodes`` the most Values drawn before a ValueError asks for a smaller graph.
     """
     options = make_options(rankdir, precision, params, clusters, max_nodes)
@@ -121,10 +122,10 @@ def boxes(graph_trace: Trace, options: Options) -> dict[Value, str | None]:
     users: dict[Value, list[Value]] = {}
     for edge in graph_trace.edges:
         users.setdefault(edge.parent, []).append(edge.child)
-    from_above: dict[Value, set[str]] = {}   # groups with a member among the node's inputs
+    from_above: dict[Value, set[str]] = {}   # groups with a member upstream of the node
     for value in graph_trace.values:         # creation order: operands before results
         from_above[value] = set().union(*(_with(p, given, from_above) for p in value.parents))
-    from_below: dict[Value, set[str]] = {}   # groups with a member among the node's users
+    from_below: dict[Value, set[str]] = {}   # groups with a member downstream of it
     for value in reversed(graph_trace.values):
         from_below[value] = set().union(
             *(_with(u, given, from_below) for u in users.get(value, ())))
