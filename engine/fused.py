@@ -31,10 +31,11 @@ def vsum(values: Iterable[Value | Number]) -> Value:
     """v1 + v2 + ... + vn as one node.   d/dvi = 1 for every i.
 
     The same float as chaining ``+`` left to right, in one node instead of n - 1.
-    Numbers among the values are added as constants.
+    Numbers among the values are added as constants (their sum is ``.constant``).
     """
     parents: list[Value] = []
     total = 0.0
+    constants = None  # the sum of the numbers among the values, kept for pictures
     for v in values:
         if type(v) is Value:
             parents.append(v)
@@ -44,7 +45,8 @@ def vsum(values: Iterable[Value | Number]) -> Value:
             if c is None:
                 raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
             total += c
-    return _node(_SUM, total, tuple(parents), None)
+            constants = c if constants is None else constants + c
+    return _node(_SUM, total, tuple(parents), constants)
 
 
 _SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))

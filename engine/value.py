@@ -53,14 +53,15 @@ class Op:
     as it does in PyTorch.
     """
 
-    __slots__ = ("arity", "derivative", "name", "zero_safe")
+    __slots__ = ("arity", "constant_first", "derivative", "name", "zero_safe")
 
     def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any],
-                 zero_safe: bool = True) -> None:
+                 zero_safe: bool = True, constant_first: bool = False) -> None:
         self.name = name
         self.arity = arity
         self.derivative = derivative
         self.zero_safe = zero_safe
+        self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -185,6 +186,11 @@ class Value:
         return self._b if self._op.arity in (1, "n") else None
 
     @property
+    def constant_first(self) -> bool:
+        """True when the folded constant is the left operand: ``3 - x``, ``3 / x``, ``3 ** x``."""
+        return self._op.constant_first
+
+    @property
     def is_leaf(self) -> bool:
         """True for Values made directly (and for results computed under ``no_grad``)."""
         return self._op is LEAF
@@ -251,7 +257,7 @@ class Value:
             return NotImplemented
         return _node(Value._RSUB_CONST, c - self.data, self, c)
 
-    _RSUB_CONST = Op("-", 1, lambda g, out, a, c: -g)
+    _RSUB_CONST = Op("-", 1, lambda g, out, a, c: -g, constant_first=True)
 
     def __neg__(self) -> Value:
         """-a.   d/da = -1."""
@@ -300,7 +306,8 @@ class Value:
             return NotImplemented
         return _node(Value._RDIV_CONST, ieee.div(c, self.data), self, c)
 
-    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * _div(out, a), zero_safe=False)
+    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * _div(out, a), zero_safe=False,
+                     constant_first=True)
 
     # ---- powers ----------------------------------------------------------------------------
 
@@ -347,6 +354,7 @@ class Value:
         1,
         lambda g, out, a, c: 0.0 if c == 0 and _data(a) >= 0 else g * (out * ieee.log(c)),
         zero_safe=False,
+        constant_first=True,
     )
 
     def sqrt(self) -> Value:

@@ -152,14 +152,6 @@ def escape(text: str) -> str:
 
 # ---- what an op node says -------------------------------------------------------------------
 
-_REFLECTED = {
-    # c - x, c / x and c ** x keep c as their constant, like x - c, x / c and x ** c; only
-    # the engine's (private) Op objects tell them apart.
-    getattr(Value, "_RSUB_CONST", None),
-    getattr(Value, "_RDIV_CONST", None),
-    getattr(Value, "_RPOW_CONST", None),
-} - {None}
-
 NEURON_OPS = {"dot": "w·x + b", "relu(dot)": "relu(w·x + b)",
                "tanh(dot)": "tanh(w·x + b)", "sigmoid(dot)": "sigmoid(w·x + b)"}
 _SHOWN_CONSTANTS = 6
@@ -184,19 +176,13 @@ def op_text(value: Value, options: Options) -> str:
         return _sum_text(value, options)
     if isinstance(constant, float):
         c = options.number(constant)
-        return f"{c} {op}" if value._op in _REFLECTED else f"{op} {c}"
+        return f"{c} {op}" if value.constant_first else f"{op} {c}"
     return op
 
 
 def _sum_text(value: Value, options: Options) -> str:
-    # vsum adds plain numbers into its total without keeping them; recomputing the total
-    # from the Value operands (same order, same floats) tells whether there were any.
-    total = 0.0
-    for p in value.parents:
-        total += p.data
-    if total == value.data or math.isnan(value.data):
-        return "sum"
-    return f"sum + {options.number(value.data - total)}"
+    constant = value.constant
+    return "sum" if constant is None else f"sum + {options.number(constant)}"
 
 
 def operand_roles(value: Value) -> tuple[str, ...]:
