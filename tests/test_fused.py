@@ -1,0 +1,119 @@
+"""Fused ops (vsum, dot, linear) and the shortcuts backward takes: each one exact."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine import Value, grad, linear, vsum
+
+torch = pytest.importorskip("torch")
+
+
+def t(x: float) -> torch.Tensor:
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def test_an_off_relu_neuron_is_a_constant_that_backward_stops_at():
+    w = [Value(1.0), Value(-2.0)]
+    b = Value(0.5)
+    off, = linear([w], [b], [1.0, 1.0], "relu")  # z = 1 - 2 + 0.5 = -0.5
+    assert off.data == 0.0 and off.parents == () and off.op == "relu(dot)"
+    (off * 3.0 + w[0]).backward()
+    assert [v.grad for v in w] == [1.0, 0.0] and b.grad == 0.0  # relu'(z) = 0 below the kink
+
+
+def test_a_relu_neuron_at_exactly_zero_passes_no_gradient_like_torch():
+    w, b = Value(1.0), Value(-1.0)
+    out, = linear([[w]], [b], [1.0], "relu")  # z == 0
+    out.backward()
+    tw, tb = t(1.0), t(-1.0)
+    torch.relu(tw * 1.0 + tb).backward()
+    assert (w.grad, b.grad) == (tw.grad.item(), tb.grad.item()) == (0.0, 0.0)
+
+
+def test_linear_mixes_numbers_and_values_in_its_input():
+    w = [[Value(0.5), Value(-1.5)]]
+    b = [Value(0.25)]
+    x = Value(2.0)
+    out, = linear(w, b, [x, 3.0], "tanh")
+    out.backward()
+    tx, tw0, tw1, tb = t(2.0), t(0.5), t(-1.5), t(0.25)
+    torch.tanh(tw0 * tx + tw1 * 3.0 + tb).backward()
+    assert out.data == pytest.approx(math.tanh(0.5 * 2 - 4.5 + 0.25), rel=1e-15)
+    for ours, theirs in ((x, tx), (w[0][0], tw0), (w[0][1], tw1), (b[0], tb)):
+        assert ours.grad == pytest.approx(theirs.grad.item(), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh", "sigmoid"])
+def test_second_derivatives_through_a_neuron_match_torch(activation):
+    x0, x1 = Value(0.3), Value(-0.7)
+    w = [[Value(0.9), Value(0.4)], [Value(-0.6), Value(1.1)]]
+    b = [Value(0.1), Value(0.2)]
+    y = vsum(o * o for o in linear(w, b, [x0, x1], activation))
+    dx0, = grad(y, [x0], create_graph=True)
+    d2, = grad(dx0, [x1])
+
+    tx0, tx1 = t(0.3), t(-0.7)
+    tz = torch.stack([0.9 * tx0 + 0.4 * tx1 + 0.1, -0.6 * tx0 + 1.1 * tx1 + 0.2])
+    act = {None: lambda z: z, "relu": torch.relu, "tanh": torch.tanh,
+           "sigmoid": torch.sigmoid}[activation]
+    ty = (act(tz) ** 2).sum()
+    tdx0, = torch.autograd.grad(ty, tx0, create_graph=True)
+    td2, = torch.autograd.grad(tdx0, tx1)
+    assert d2.data == pytest.approx(td2.item(), rel=1e-9, abs=1e-15)
+
+
+def test_linear_rejects_a_bad_activation_and_ragged_weights():
+    with pytest.raises(ValueError, match="'softplus'"):
+        linear([[Value(1.0)]], [Value(0.0)], [1.0], "softplus")
+    with pytest.raises(ValueError, match="2 entries but the input has 1"):
+        linear([[Value(1.0), Value(2.0)]], [Value(0.0)], [1.0])
+    with pytest.raises(TypeError, match="str"):
+        linear([[Value(1.0)]], [Value(0.0)], ["1.0"])
+
+
+def test_vsum_keeps_the_sum_of_its_numbers_and_constants_know_their_side():
+    x = Value(1.0)
+    assert vsum([x, 2, 0.5]).constant == 2.5 and vsum([x]).constant is None
+    assert (3 - x).constant_first and (3 / x).constant_first and (3 ** x).constant_first
+    assert not (x - 3).constant_first and not (x / 3).constant_first
+    assert (x - 3).constant == (3 - x).constant == 3.0
+
+
+# ---- skipping nodes whose gradient is 0 is only done where it changes nothing -----------
+
+
+def test_a_zero_gradient_still_turns_an_infinite_slope_into_nan_like_torch():
+    x = Value(0.0)
+    (x.log() * 0.0).backward()  # 0 * d log(x)/dx at 0 = 0 * inf
+    tx = t(0.0)
+    (torch.log(tx) * 0.0).backward()
+    assert math.isnan(x.grad) and math.isnan(tx.grad.item())
+
+
+def test_a_zero_gradient_through_safe_ops_leaves_exact_zeros_like_torch():
+    a, b = Value(1.5), Value(-2.0)
+    y = ((a * b + a).tanh() * 2.0 - 5.0).relu()  # relu is off: everything upstream gets 0
+    y.backward()
+    ta, tb = t(1.5), t(-2.0)
+    torch.relu(torch.tanh(ta * tb + ta) * 2.0 - 5.0).backward()
+    assert (a.grad, b.grad) == (ta.grad.item(), tb.grad.item()) == (0.0, 0.0)
+
+
+def test_a_zero_gradient_into_an_infinite_value_still_propagates_nan():
+    x = Value(1000.0)
+    y = x.exp() * 0.0  # exp(1000) = inf: the node is not skipped, 0 * inf = nan
+    y.backward()
+    tx = t(1000.0)
+    (torch.exp(tx) * 0.0).backward()
+    assert math.isnan(x.grad) and math.isnan(tx.grad.item())
+
+
+def test_a_finite_output_with_an_infinite_slope_is_not_skipped():
+    x = Value(0.0)
+    (x.sqrt() * 0.0).backward()  # sqrt(0) = 0 is finite, but its slope is inf
+    tx = t(0.0)
+    (torch.sqrt(tx) * 0.0).backward()
+    assert math.isnan(x.grad) and math.isnan(tx.grad.item())
