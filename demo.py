@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from engine import Value, no_grad
 from nn import MLP, LogisticRegression, data, losses, metrics, optim
+from viz.files import write_atomic
 
 
 class Recipe(NamedTuple):
@@ -237,17 +238,12 @@ def test_report(model, args: argparse.Namespace, X: Sequence[Sequence[float]],
 
 
 def write_history(history: list[dict], path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(history[0]))
-            writer.writeheader()
-            writer.writerows(history)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """One row per epoch, written atomically (a crash never leaves half a file)."""
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=list(history[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    write_atomic(path, table.getvalue())
 
 
 def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: int,

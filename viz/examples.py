@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine import Value
 from viz.draw import draw_backward, draw_forward
-from viz.html import write_atomic
+from viz.files import write_atomic
 
 
 def neuron() -> tuple[Value, list[Value]]:

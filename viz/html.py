@@ -21,11 +21,11 @@ import html
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
 from engine import Value
+from viz.files import write_atomic
 from viz.graph import GraphvizNotFound
 from viz.steps import backward_steps
 from viz.style import ClusterSpec
@@ -197,26 +197,3 @@ def same_size(svgs: list[str]) -> list[str]:
     return [SVG_SIZE.sub(f'<svg width="{width:.0f}pt" height="{height:.0f}pt" '
                          f'viewBox="0.00 0.00 {width:.2f} {height:.2f}"', svg, count=1)
             for svg in svgs]
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temp file in the same folder, fsync and rename.
-
-    Readers see the old file or the new one, never half of one; on any failure the temp
-    file is removed and the old file is left as it was.
-    """
-    # mkstemp makes the file private (0600); a page is for sharing, so keep the old file's
-    # mode, or make a new one readable by all.
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
