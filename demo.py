@@ -274,8 +274,7 @@ def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: 
     backward = draw_backward(loss)
     notes = []
     for name, graph in (("neuron_forward", forward), ("neuron_backward", backward)):
-        with open(os.path.join(out_dir, f"{name}.dot"), "w") as f:
-            f.write(graph.source)
+        write_atomic(os.path.join(out_dir, f"{name}.dot"), graph.source)
         try:
             graph.render(os.path.join(out_dir, name), format="svg", cleanup=True)
         except Exception as error:  # graphviz.ExecutableNotFound when `dot` is missing
