@@ -13,10 +13,7 @@ LogisticRegression), ``losses.py``, ``optim.py``, ``serialization.py`` (the file
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
-from nn import losses, optim
+from nn import data, losses, metrics, optim
 from nn.activations import Identity, ReLU, Sigmoid, Tanh
 from nn.layers import MLP, Linear, LogisticRegression, Sequential
 from nn.module import Module
@@ -31,17 +28,9 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "data",
     "losses",
+    "metrics",
     "optim",
 ]
 
-
-def __getattr__(name: str) -> ModuleType:
-    """``nn.data`` and ``nn.metrics`` are imported on first use.
-
-    (They are being written; once both are committed this becomes a plain
-    ``from nn import data, metrics`` and they join ``__all__``.)
-    """
-    if name in ("data", "metrics"):
-        return importlib.import_module(f"nn.{name}")
-    raise AttributeError(f"module 'nn' has no attribute {name!r}")
