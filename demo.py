@@ -269,9 +269,9 @@ def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: 
     p.label = "p"
     loss = -(p.log() if label == 1 else (1 - p).log())
     loss.label = "loss"
-    forward = draw_forward(loss)
+    forward = draw_forward(loss, params=[w1, w2, b])
     loss.backward()
-    backward = draw_backward(loss)
+    backward = draw_backward(loss, params=[w1, w2, b])
     notes = []
     for name, graph in (("neuron_forward", forward), ("neuron_backward", backward)):
         write_atomic(os.path.join(out_dir, f"{name}.dot"), graph.source)
