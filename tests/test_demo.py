@@ -150,8 +150,14 @@ def test_with_graphviz_the_neuron_graphs_are_rendered_to_svg(tmp_path):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
 
 
-def test_the_default_run_reaches_97_percent_on_the_test_split(tmp_path):
+def test_the_default_run_reaches_97_percent_and_prints_the_readme_excerpt(tmp_path):
     result = run_demo(out=tmp_path)
     assert result.returncode == 0, result.stderr
     accuracy = float(re.search(r"^accuracy +([\d.]+)", result.stdout, flags=re.MULTILINE).group(1))
     assert accuracy >= 0.97, result.stdout
+    readme = (ROOT / "README.md").read_text()
+    excerpt = re.search(r"```text\n(.*?)```", readme, flags=re.DOTALL).group(1)
+    printed = without_timings(result.stdout).splitlines()
+    for line in excerpt.splitlines():
+        if line.strip() and line != "...":
+            assert without_timings(line) in printed, line
