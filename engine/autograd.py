@@ -41,16 +41,25 @@ def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
             leaves.append(node)
             continue
         ops.append(node)
-        if arity == 1:
-            inputs: Any = (node._a,)
-        elif arity == 2:
-            inputs = (node._a, node._b)
+        # Push each input not met before (written out per arity: this loop is hot).
+        if arity == 2:
+            a, b = node._a, node._b
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+            if b not in seen:
+                seen.add(b)
+                stack.append(b)
+        elif arity == 1:
+            a = node._a
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
         else:
-            inputs = node._a
-        for parent in inputs:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
+            for parent in node._a:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
     ops.sort(key=_by_creation, reverse=True)
     return ops, leaves
 
