@@ -1,0 +1,335 @@
+"""Regenerate every figure of the course in docs/figures, from chainrule's own code.
+
+    python docs/make_figures.py               # every figure, into docs/figures
+    python docs/make_figures.py --small       # coarse grids and few epochs: a quick check
+    python docs/make_figures.py --out /tmp/f  # somewhere else
+
+Needs matplotlib (``pip install -e '.[plot]'``) and Graphviz's ``dot`` for the graphs.
+Every number comes from the engine, ``nn`` or ``demo.py``: losses from ``nn.losses``,
+derivatives from ``backward()``, the optimizer paths from ``nn.optim``, the metrics from the
+models that ``demo.py`` trains and saves. Seeds are fixed, so a rerun gives the same files.
+Each figure's code below repeats the setup of the page that shows it (named in its
+docstring), so that the picture and the page's printed numbers describe the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python docs/make_figures.py` from anywhere finds our packages
+    sys.path.insert(0, str(ROOT))
+
+import demo
+from engine import Value, no_grad
+from nn import MLP, Module, data, losses, metrics, optim
+from viz import GraphvizNotFound, draw_backward, draw_forward, plots, save_backward_html
+from viz.files import write_atomic
+from viz.plots import Curve, Panel, RocPr
+
+FIGURES = Path(__file__).resolve().parent / "figures"
+
+
+def linspace(start: float, stop: float, n: int) -> list[float]:
+    return [start + (stop - start) * i / (n - 1) for i in range(n)]
+
+
+def slope(f: Callable[[Value], Value], x: float) -> float:
+    """df/dx at x, from the engine's backward()."""
+    v = Value(x)
+    f(v).backward()
+    return v.grad
+
+
+# ---- 02: losses ----------------------------------------------------------------------------
+
+
+def loss_curves(out: Path, small: bool) -> list[Path]:
+    """docs/02-losses.md: L1 and L2 against the error, binary cross-entropy against p."""
+    n = 13 if small else 121
+    errors = linspace(-3.0, 3.0, n)
+    l1 = [losses.l1(Value(e), 0.0).data for e in errors]
+    l2 = [losses.mse(Value(e), 0.0).data for e in errors]
+    l1_slope = [slope(lambda v: losses.l1(v, 0.0), e) for e in errors]
+    l2_slope = [slope(lambda v: losses.mse(v, 0.0), e) for e in errors]
+    ps = linspace(0.005, 0.995, n)
+    bce_1 = [losses.binary_cross_entropy(p, 1.0).data for p in ps]
+    bce_0 = [losses.binary_cross_entropy(p, 0.0).data for p in ps]
+    regression = Panel("Regression losses", [
+        Curve(errors, l1, "L1 = |error|"),
+        Curve(errors, l2, "L2 = error²"),
+        Curve(errors, l1_slope, "slope of L1 (backward)", "--"),
+        Curve(errors, l2_slope, "slope of L2 (backward)", ":"),
+    ], xlabel="error = prediction - target", ylabel="loss", ylim=(-3.2, 6.2))
+    classification = Panel("Binary cross-entropy", [
+        Curve(ps, bce_1, "target 1: -log p"),
+        Curve(ps, bce_0, "target 0: -log(1 - p)"),
+    ], xlabel="predicted probability p of class 1", ylabel="loss")
+    path = out / "losses.png"
+    plots.plot_panels([regression, classification], str(path), panel_size=(4.6, 3.4))
+    return [path]
+
+
+# ---- 03: gradient descent and SGD -----------------------------------------------------------
+
+
+def line_data(n: int = 40, seed: int = 0) -> tuple[list[float], list[float]]:
+    """Points near y = 2x + 1, x in [0, 2]: the data of docs/03-optimization.md."""
+    rng = random.Random(seed)
+    xs = [rng.uniform(0.0, 2.0) for _ in range(n)]
+    return xs, [2.0 * x + 1.0 + rng.gauss(0.0, 0.3) for x in xs]
+
+
+def descend(xs: list[float], ys: list[float], batch_size: int, steps: int, lr: float,
+            seed: int = 0) -> list[tuple[float, float]]:
+    """(w, b) after each step of SGD on the mean squared error of w*x + b, from (-1, 3)."""
+    w, b = Value(-1.0), Value(3.0)
+    opt = optim.SGD([w, b], lr=lr)
+    path = [(w.data, b.data)]
+    epoch = 0
+    while len(path) <= steps:
+        for xb, yb in data.batches([[x] for x in xs], ys, batch_size, seed=seed + epoch):
+            loss = losses.mse([w * x + b for (x,) in xb], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            path.append((w.data, b.data))
+            if len(path) > steps:
+                break
+        epoch += 1
+    return path
+
+
+def descent_paths(out: Path, small: bool) -> list[Path]:
+    """docs/03-optimization.md: full-batch gradient descent vs SGD on the contours of L(w, b)."""
+    xs, ys = line_data()
+    n = 15 if small else 61
+    ws, bs = linspace(-1.5, 3.5, n), linspace(-0.5, 4.5, n)
+    with no_grad():
+        grid = [[losses.mse([w * x + b for x in xs], ys).data for w in ws] for b in bs]
+    gd = descend(xs, ys, batch_size=len(xs), steps=50, lr=0.3)
+    sgd = descend(xs, ys, batch_size=1, steps=200, lr=0.05)
+    path = out / "gd_vs_sgd.png"
+    plots.plot_descent_paths(
+        ws, bs, grid, {"SGD: 1 random point per step": sgd,
+                       "gradient descent: all 40 points per step": gd},
+        str(path), minimum=_least_squares(xs, ys), title="L(w, b) = mean (w x + b - y)²",
+        dpi=90)
+    return [path]
+
+
+def _least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """The exact minimum of the mean squared error of w*x + b (the normal equations)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    w = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return w, my - w * mx
+
+
+# ---- 05: overfitting ------------------------------------------------------------------------
+
+
+def sine_data(n: int, rng: random.Random) -> tuple[list[list[float]], list[float]]:
+    """n points of y = sin(3x) + noise, x in [-1, 1]: the data of docs/05-data.md."""
+    xs = [rng.uniform(-1.0, 1.0) for _ in range(n)]
+    return [[x] for x in xs], [math.sin(3.0 * x) + rng.gauss(0.0, 0.3) for x in xs]
+
+
+def overfitting(out: Path, small: bool) -> list[Path]:
+    """docs/05-data.md: an MLP with 321 parameters learns 10 points by heart."""
+    rng = random.Random(1)
+    X_train, y_train = sine_data(10, rng)
+    X_val, y_val = sine_data(50, rng)
+    model = MLP(1, [16, 16, 1], activation="tanh", seed=0)
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    epochs = 40 if small else 300
+    grid = linspace(-1.0, 1.0, 25 if small else 101)
+    train_curve, val_curve = [], []
+    best = (math.inf, 0, [])
+    for epoch in range(1, epochs + 1):
+        loss = losses.mse([model(x) for x in X_train], y_train)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with no_grad():
+            val = losses.mse([model(x) for x in X_val], y_val).data
+            train = losses.mse([model(x) for x in X_train], y_train).data
+        train_curve.append(train)
+        val_curve.append(val)
+        if val < best[0]:
+            with no_grad():
+                best = (val, epoch, [model([g]).data for g in grid])
+    with no_grad():
+        final = [model([g]).data for g in grid]
+    epochs_axis = list(range(1, epochs + 1))
+    fit = Panel("The data and two fits", [
+        Curve([x for x, in X_val], y_val, "validation points", "."),
+        Curve([x for x, in X_train], y_train, "training points", "o"),
+        Curve(grid, [math.sin(3.0 * g) for g in grid], "truth: sin(3x)", "k:"),
+        Curve(grid, best[2], f"epoch {best[1]} (best validation loss)"),
+        Curve(grid, final, f"epoch {epochs} (train loss {train_curve[-1]:.4f})"),
+    ], xlabel="x", ylabel="y", ylim=(-2.5, 2.5))
+    curves = Panel("Loss per epoch (MSE)", [
+        Curve(epochs_axis, train_curve, "train"),
+        Curve(epochs_axis, val_curve, "validation"),
+        Curve([best[1]], [best[0]], "best validation epoch", "kv"),
+    ], xlabel="epoch", ylabel="loss", yscale="log")
+    path = out / "overfitting.png"
+    plots.plot_panels([fit, curves], str(path), title="MLP 1-16-16-1 (tanh) on 10 points",
+                      panel_size=(4.8, 3.6))
+    return [path]
+
+
+# ---- 06: metrics of the demo's models -------------------------------------------------------
+
+
+def demo_models(out: Path, small: bool) -> list[Path]:
+    """docs/06-metrics.md: confusion matrices, ROC and PR curves of the models demo.py trains.
+
+    Runs ``demo.main`` for logistic regression and for the default MLP on the two moons,
+    loads each saved model.json and scores the demo's test split (rebuilt from the same seed).
+    """
+    size = ["--samples", "80", "--epochs", "2"] if small else []
+    runs = {"logistic regression": ["--model", "logreg"], "MLP 2-16-16-1": ["--model", "mlp"]}
+    matrices, curves = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, flags in runs.items():
+            folder = Path(tmp) / flags[1]
+            argv = [*flags, *size, "--out", str(folder), "--quiet"]
+            with contextlib.redirect_stdout(io.StringIO()):
+                demo.main(argv)
+            args = demo.parse_args(argv)
+            model = Module.load(folder / "model.json")
+            X_test, y_test = demo_test_split(args)
+            scores = demo.scores_of(model, args, X_test)
+            y_pred = demo.predict(scores, args)
+            matrices[name] = metrics.confusion_matrix(y_test, y_pred, labels=[0, 1])
+            fpr, tpr, _ = metrics.roc_curve(y_test, scores)
+            precision, recall, _ = metrics.precision_recall_curve(y_test, scores)
+            curves[name] = RocPr(fpr, tpr, metrics.roc_auc(y_test, scores), recall, precision,
+                                 metrics.average_precision(y_test, scores))
+    matrix_path, curve_path = out / "confusion_matrix.png", out / "roc_pr.png"
+    plots.plot_confusion_matrices(matrices, [0, 1], str(matrix_path))
+    plots.plot_roc_pr_curves(curves, str(curve_path))
+    return [matrix_path, curve_path]
+
+
+def demo_test_split(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
+    """The test split of a demo run, standardized as the demo does it (step 1 of demo.main)."""
+    X, y = demo.DATASETS[args.dataset].make(args.samples, args.seed)
+    X_train, _, _, _, X_test, y_test = data.train_val_test_split(
+        X, y, val=0.15, test=0.15, seed=args.seed)
+    scaler = data.Standardizer().fit(X_train)
+    return scaler.transform(X_test), y_test
+
+
+# ---- 07: activations ------------------------------------------------------------------------
+
+
+def activations(out: Path, small: bool) -> list[Path]:
+    """docs/07-deep-learning.md: sigmoid, tanh and ReLU, each with its derivative from backward()."""
+    xs = linspace(-4.0, 4.0, 17 if small else 161)
+    panels = []
+    for name, f, formula in (("sigmoid", Value.sigmoid, "1 / (1 + e^-x)"),
+                             ("tanh", Value.tanh, "tanh x"),
+                             ("ReLU", Value.relu, "max(0, x)")):
+        ys = [f(Value(x)).data for x in xs]
+        slopes = [slope(f, x) for x in xs]
+        panels.append(Panel(f"{name}(x) = {formula}", [
+            Curve(xs, ys, name), Curve(xs, slopes, "derivative (backward)", "--"),
+        ], xlabel="x", ylim=(-1.15, 2.15)))
+    path = out / "activations.png"
+    plots.plot_panels(panels, str(path), panel_size=(3.6, 3.0))
+    return [path]
+
+
+# ---- 08: graphs of a tiny network and of the worked example ---------------------------------
+
+
+def tiny_network() -> tuple[Value, list[Value]]:
+    """The network of docs/08-backpropagation.md: 1 input, 2 tanh units, 1 output, squared loss."""
+    x = Value(1.0, label="x")
+    w1, b1 = Value(0.5, label="w1"), Value(0.0, label="b1")
+    w2, b2 = Value(-1.0, label="w2"), Value(0.5, label="b2")
+    v1, v2 = Value(1.5, label="v1"), Value(-0.5, label="v2")
+    h1 = (w1 * x + b1).tanh()
+    h1.label = "h1"
+    h2 = (w2 * x + b2).tanh()
+    h2.label = "h2"
+    y = v1 * h1 + v2 * h2
+    y.label = "y"
+    loss = (y - 1.0) ** 2
+    loss.label = "loss"
+    return loss, [w1, b1, w2, b2, v1, v2]
+
+
+def worked_example() -> tuple[Value, list[Value]]:
+    """The neuron worked by hand in docs/08-backpropagation.md: -log sigmoid(w*2 + b)."""
+    w, b = Value(0.5, label="w"), Value(-2.0, label="b")
+    wx = w * 2.0
+    wx.label = "w*x"
+    z = wx + b
+    z.label = "z"
+    p = z.sigmoid()
+    p.label = "p"
+    log_p = p.log()
+    log_p.label = "log p"
+    loss = -log_p
+    loss.label = "loss"
+    return loss, [w, b]
+
+
+def graphs(out: Path, small: bool) -> list[Path]:
+    """docs/08-backpropagation.md: the tiny network forward and backward, the example's stepper."""
+    loss, params = tiny_network()
+    forward = draw_forward(loss, params=params)
+    loss.backward()
+    backward = draw_backward(loss, params=params)
+    paths = [write_atomic(out / f"tiny_net_{name}.svg", graph.pipe(format="svg", encoding="utf-8"))
+             for name, graph in (("forward", forward), ("backward", backward))]
+    loss, params = worked_example()
+    loss.backward()
+    paths.append(save_backward_html(loss, out / "neuron_steps.html", params=params))
+    return paths
+
+
+FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, demo_models, activations, graphs]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true",
+                        help="coarse grids and few epochs: every file, quickly (for tests)")
+    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figures")
+    args = parser.parse_args(argv)
+    if not plots.have_matplotlib():
+        parser.error(f"the figures need matplotlib: {plots.INSTALL_HINT}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    failed = []
+    for make in FIGURE_MAKERS:
+        began = time.perf_counter()
+        try:
+            paths = make(args.out, args.small)
+        except GraphvizNotFound as error:
+            failed.append(make.__name__)
+            print(f"not drawn: {make.__name__}: {error}")
+            continue
+        for path in paths:
+            print(f"{path}  {path.stat().st_size / 1024:.1f} KB")
+        print(f"  ({make.__name__}: {time.perf_counter() - began:.1f}s)")
+    print(f"done in {time.perf_counter() - started:.1f}s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
