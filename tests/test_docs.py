@@ -1,0 +1,328 @@
+"""The course in docs/ works as printed: its code runs, its outputs match, its links and figures exist.
+
+How the pages are checked (docs/README.md tells readers the same):
+
+* Every ```python block runs, in page order. The blocks of one page share one namespace
+  (a fresh one per page), and run in a temporary working directory, so a block that writes
+  a file leaves nothing behind.
+* A ```text block that follows a ```python block with only blank lines between is what
+  that block prints: the test compares it exactly (trailing spaces aside). A block that
+  prints something must show it, so a page never hides output from its reader.
+* A ```sh block holding one command ``python docs/experiments/NAME.py ...`` and followed by
+  a ```text block is run the same way, and its output compared. A ```console block is a
+  transcript from one machine (it holds timings) and is not compared; the experiment it
+  shows is run by its own test below.
+* Every relative link and image in docs/ and README.md points at a file that exists (and,
+  with ``#anchor``, at a heading of that page).
+* ``python docs/make_figures.py --small`` writes every committed figure, each a real image.
+
+When the library changes a number on purpose, rewrite the outputs from a run and review
+the diff before committing:
+
+    python tests/test_docs.py --update
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FIGURES = DOCS / "figures"
+PAGES = sorted(DOCS.glob("[0-9][0-9]-*.md"))
+EXPERIMENT = re.compile(r"^python (docs/experiments/[\w-]+\.py)((?: \S+)*)$")
+
+
+# ---- reading a page -----------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """A fenced code block: its language, its text, and the page lines of its two fences."""
+
+    lang: str
+    code: str
+    start: int  # index of the opening fence line
+    end: int  # index of the closing fence line
+
+
+def fenced_blocks(text: str) -> list[Block]:
+    lines = text.split("\n")
+    blocks, opening = [], None
+    for i, line in enumerate(lines):
+        match = re.fullmatch(r"```([\w-]*)\s*", line)
+        if not match:
+            continue
+        if opening is None:
+            opening = (i, match.group(1))
+        else:
+            start, lang = opening
+            blocks.append(Block(lang, "\n".join(lines[start + 1:i]), start, i))
+            opening = None
+    if opening is not None:
+        raise AssertionError(f"a code fence opened on line {opening[0] + 1} is never closed")
+    return blocks
+
+
+def examples(text: str) -> list[tuple[Block, Block | None]]:
+    """Each runnable block (python, or sh running an experiment) with its shown output."""
+    lines = text.split("\n")
+    blocks = fenced_blocks(text)
+    pairs = []
+    for k, block in enumerate(blocks):
+        if block.lang not in ("python", "sh"):
+            continue
+        if block.lang == "sh" and not EXPERIMENT.match(block.code.strip()):
+            continue
+        after = blocks[k + 1] if k + 1 < len(blocks) else None
+        shown = None
+        if (after is not None and after.lang == "text"
+                and all(not line.strip() for line in lines[block.end + 1:after.start])):
+            shown = after
+        pairs.append((block, shown))
+    return pairs
+
+
+# ---- running it ---------------------------------------------------------------------------
+
+
+def run_python(block: Block, namespace: dict, page: Path) -> str:
+    """Run one block in the page's namespace; return what it printed."""
+    # Leading newlines make a traceback's line numbers those of the page.
+    source = "\n" * (block.start + 1) + block.code
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, str(page), "exec"), namespace)  # noqa: S102 (the docs' own code)
+    return out.getvalue()
+
+
+def run_experiment(block: Block) -> str:
+    script, args = EXPERIMENT.match(block.code.strip()).groups()
+    done = subprocess.run([sys.executable, str(ROOT / script), *shlex.split(args)],
+                          check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, f"{block.code.strip()} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def run_page(page: Path) -> list[tuple[Block, Block | None, str]]:
+    """Every example of the page with what it printed, in order, in one namespace."""
+    namespace: dict = {"__name__": f"docs.{page.stem}"}
+    results = []
+    for block, shown in examples(page.read_text()):
+        if block.lang == "python":
+            printed = run_python(block, namespace, page)
+        else:
+            printed = run_experiment(block)
+        results.append((block, shown, printed))
+    return results
+
+
+def normalized(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
+
+
+# ---- the tests ----------------------------------------------------------------------------
+
+
+def test_the_course_has_its_eight_chapters():
+    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 9)], PAGES
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
+def test_every_block_runs_and_prints_what_the_page_shows(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    problems = []
+    for block, shown, printed in run_page(page):
+        where = f"{page.name} line {block.start + 1}"
+        if shown is None:
+            if printed.strip():
+                problems.append(f"{where}: prints output the page does not show:\n{printed}")
+        elif normalized(printed) != normalized(shown.code):
+            problems.append(f"{where}: the page shows\n{shown.code}\nbut the block printed\n"
+                            f"{printed}")
+    assert not problems, "\n\n".join(problems)
+
+
+def test_the_pages_run_blocks_and_show_outputs():
+    """The convention is in use: most pages print something a reader can check."""
+    shown = sum(1 for page in PAGES for _, out in examples(page.read_text()) if out is not None)
+    assert shown >= 2 * len(PAGES)
+
+
+def test_chain_rule_experiment_counts_forward_passes():
+    """Experiment 1 (its timings vary, so the page shows a transcript): 2N passes vs 1."""
+    done = subprocess.run(
+        [sys.executable, str(DOCS / "experiments" / "chain_rule_vs_numerical.py"),
+         "--widths", "2", "3", "--repeats", "1"],
+        check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line[:6].strip().isdigit()]
+    assert [row[:3] for row in rows] == [["13", "26", "1"], ["19", "38", "1"]]  # N = 6h + 1
+    for row in rows:
+        assert float(row[-1]) < 1e-6  # central differences: close, not equal
+
+
+def test_chain_rule_transcript_shows_the_counts_of_the_default_run():
+    """The timings on page 08 come from one machine; its sizes and pass counts must not."""
+    page = DOCS / "08-backpropagation.md"
+    transcript = [b for b in fenced_blocks(page.read_text()) if b.lang == "console"]
+    assert len(transcript) == 1
+    command, *output = transcript[0].code.split("\n")
+    assert command == "$ python docs/experiments/chain_rule_vs_numerical.py"
+    rows = [line.split() for line in output if line[:6].strip().isdigit()]
+    assert [int(row[0]) for row in rows] == [6 * h + 1 for h in (4, 8, 16, 32, 64, 128)]
+    assert all(int(row[1]) == 2 * int(row[0]) and row[2] == "1" for row in rows)
+
+
+# ---- links ----------------------------------------------------------------------------------
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    text = page.read_text()
+    fenced = {i for b in fenced_blocks(text) for i in range(b.start, b.end + 1)}
+    return {github_anchor(line.lstrip("#")) for i, line in enumerate(text.split("\n"))
+            if line.startswith("#") and i not in fenced}
+
+
+def links(page: Path) -> list[str]:
+    text = page.read_text()
+    lines = text.split("\n")
+    fenced = {i for b in fenced_blocks(text) for i in range(b.start, b.end + 1)}
+    prose = "\n".join(line for i, line in enumerate(lines) if i not in fenced)
+    return LINK.findall(prose)
+
+
+def broken_links(page: Path) -> list[str]:
+    broken = []
+    for target in links(page):
+        if re.match(r"^[a-z]+:", target):  # http:, https:, mailto:
+            continue
+        path, _, anchor = target.partition("#")
+        destination = (page.parent / path).resolve() if path else page
+        if not destination.exists():
+            broken.append(f"{target} (in {page.name}: no such file)")
+        elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
+            broken.append(f"{target} (no heading #{anchor} in {destination.name})")
+    return broken
+
+
+MARKDOWN = [DOCS / "README.md", *PAGES, ROOT / "README.md"]
+
+
+@pytest.mark.parametrize("page", MARKDOWN, ids=[str(p.relative_to(ROOT)) for p in MARKDOWN])
+def test_relative_links_point_at_files_and_headings(page):
+    assert not broken_links(page)
+
+
+def test_a_broken_link_is_caught(tmp_path):
+    (tmp_path / "there.md").write_text("# A heading\n")
+    page = tmp_path / "page.md"
+    page.write_text("[ok](there.md#a-heading) [gone](missing.md) [bad](there.md#nowhere)\n"
+                    "```python\n[not a link](inside/code.md)\n```\n")
+    assert [entry.split(" ")[0] for entry in broken_links(page)] == [
+        "missing.md", "there.md#nowhere"]
+
+
+def test_the_table_of_contents_lists_every_chapter_in_order():
+    toc = [target for target in links(DOCS / "README.md") if re.match(r"\d\d-", target)]
+    assert toc == [page.name for page in PAGES]
+
+
+def test_every_chapter_links_to_the_next():
+    for page, after in pairwise(PAGES):
+        assert after.name in links(page), f"{page.name} does not link to {after.name}"
+
+
+# ---- figures -----------------------------------------------------------------------------
+
+
+def is_image(path: Path) -> bool:
+    content = path.read_bytes()
+    if path.suffix == ".png":
+        return content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) > 1000
+    if path.suffix == ".svg":
+        return ElementTree.fromstring(content).tag == "{http://www.w3.org/2000/svg}svg"
+    if path.suffix == ".html":
+        return content.startswith(b"<!DOCTYPE html>") and content.count(b"<svg") >= 2
+    return False
+
+
+def test_figure_script_writes_every_figure_as_an_image(tmp_path):
+    pytest.importorskip("matplotlib", reason="the figures are drawn with matplotlib")
+    done = subprocess.run([sys.executable, str(DOCS / "make_figures.py"), "--small",
+                           "--out", str(tmp_path)],
+                          check=False, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert written == sorted(p.name for p in FIGURES.iterdir())
+    for name in written:
+        assert is_image(tmp_path / name), name
+
+
+def test_committed_figures_are_small_images_used_by_a_page():
+    used = {(page.parent / target).resolve() for page in MARKDOWN for target in links(page)}
+    for figure in FIGURES.iterdir():
+        assert is_image(figure), figure.name
+        limit = 150_000 if figure.suffix == ".html" else 80_000
+        assert figure.stat().st_size < limit, f"{figure.name} is {figure.stat().st_size} bytes"
+        assert figure.resolve() in used, f"no page shows {figure.name}"
+
+
+# ---- rewriting the outputs ---------------------------------------------------------------------
+
+
+def update(page: Path) -> bool:
+    """Rewrite the page's ```text outputs from a run (adding missing ones); True if changed."""
+    text = page.read_text()
+    lines = text.split("\n")
+    edits = []  # (first line, last line, new lines), applied bottom-up
+    for block, shown, printed in run_page(page):
+        body = normalized(printed).split("\n") if printed.strip() else None
+        if shown is not None and body is not None:
+            edits.append((shown.start + 1, shown.end, body))
+        elif shown is None and body is not None:
+            edits.append((block.end + 1, block.end + 1, ["", "```text", *body, "```"]))
+    for first, last, body in sorted(edits, reverse=True):
+        lines[first:last] = body
+    new = "\n".join(lines)
+    if new != text:
+        page.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["--update"]:
+        sys.exit("usage: python tests/test_docs.py --update [docs/NN-page.md ...]")
+    sys.path.insert(0, str(ROOT))
+    chosen = [Path(p).resolve() for p in sys.argv[2:]] or PAGES
+    with tempfile.TemporaryDirectory() as folder:
+        here = os.getcwd()
+        os.chdir(folder)
+        try:
+            for page in chosen:
+                print(f"{page.relative_to(ROOT)}: {'updated' if update(page) else 'unchanged'}")
+        finally:
+            os.chdir(here)
