@@ -69,10 +69,12 @@ def _probe(layers: list[Layer]) -> list[Layer]:
 
 
 class ChainruleMoons:
-    """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, and
-    ``vsum`` for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
+    """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, the
+    batch passed in one call (``model(X)``: the same graph as ``[model(x) for x in X]``,
+    with each layer's weights read once per batch instead of once per point), and ``vsum``
+    for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
 
-    description = "nn.MLP(2, [16, 16, 1], activation='relu')"
+    description = "nn.MLP(2, [16, 16, 1], activation='relu'), called on the batch"
 
     def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
         from engine import vsum
@@ -89,7 +91,7 @@ class ChainruleMoons:
 
     def forward(self) -> Any:
         model, vsum = self.model, self._vsum
-        scores = [model(x) for x in self.xs]
+        scores = model(self.xs)  # the batch in one call: the same nodes, weights read once
         hinge = [(1.0 - y * s).relu() for y, s in zip(self.ys, scores)]
         data_loss = vsum(hinge) * (1.0 / len(hinge))
         return data_loss + REG * vsum([p * p for p in self.params])

@@ -6,7 +6,7 @@ anomaly detection), ``gradcheck.py`` (checking derivatives with finite differenc
 """
 
 from engine.autograd import backward_order, contributions, grad, local_derivatives
-from engine.fused import dot, linear, vsum
+from engine.fused import dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from engine.value import Value
@@ -23,6 +23,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "linear",
+    "linear_batch",
     "local_derivatives",
     "no_grad",
     "numerical_grad",

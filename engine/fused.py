@@ -108,46 +108,69 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
 
     ``inputs`` may be plain numbers (a data point: kept as constants, no gradient) or
     Values (the previous layer's outputs). ``activation`` is None, "relu", "tanh" or
-    "sigmoid". The inputs' values are read once for the whole layer.
+    "sigmoid". For many inputs at once, ``linear_batch`` reads the weights only once.
     """
+    return linear_batch(weights, biases, [inputs], activation)[0]
+
+
+def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
+                 batch: Sequence[Sequence[Value | Number]], activation: str | None = None
+                 ) -> list[list[Value]]:
+    """``linear`` for each input vector of ``batch``: the same nodes, the weights read once."""
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of None, 'relu', 'tanh', 'sigmoid', "
                          f"not {activation!r}")
-    x_data: list[Any] = []
-    values: list[Value] = []
+    if len(weights) != len(biases):
+        raise ValueError(f"{len(weights)} weight rows but {len(biases)} biases")
+    act = _ACTIVATIONS[activation][0]
+    w_data = [[w.data for w in row] for row in weights]
+    b_data = [b.data for b in biases]
+    prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
+    off_when_negative = activation == "relu"
+    outputs = []
+    for inputs in batch:
+        x_data, xs = _read_inputs(inputs)
+        op = _NEURON_OPS[activation, bool(xs)]
+        constants = None if xs else tuple(x_data)
+        layer = []
+        for wd, bd, prefix in zip(w_data, b_data, prefixes):
+            if len(wd) != len(x_data):
+                raise ValueError(f"a weight row has {len(wd)} entries but the input has "
+                                 f"{len(x_data)}")
+            z = 0.0
+            for w, x in zip(wd, x_data):
+                z += w * x
+            z += bd
+            if off_when_negative and z <= 0:
+                layer.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
+            else:
+                layer.append(_node(op, act(z), prefix + xs, constants))
+        outputs.append(layer)
+    return outputs
+
+
+def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[Value, ...]]:
+    """The inputs' values, and the inputs that are Values (all of them, when any is).
+
+    A mix of numbers and Values turns the numbers into constant leaves, so that every
+    input then has a place among the node's parents.
+    """
+    x_data: list[float] = []
+    values = 0
     for x in inputs:
         if type(x) is float:
             x_data.append(x)
         elif type(x) is Value:
-            values.append(x)
+            values += 1
             x_data.append(x.data)
         else:
             c = _as_number(x)
             if c is None:
                 raise TypeError(f"inputs must be Values or numbers, not {type(x).__name__}")
             x_data.append(c)
-    if values and len(values) != len(x_data):  # a mix: numbers become constant leaves
-        xs = tuple(x if type(x) is Value else Value(x) for x in inputs)
-    else:
-        xs = tuple(values)
-    act, _ = _ACTIVATIONS[activation]
-    op = _NEURON_OPS[activation, bool(xs)]
-    constants = None if xs else tuple(x_data)
-    dead_relu = activation == "relu"
-    outputs = []
-    for row, b in zip(weights, biases):
-        if len(row) != len(x_data):
-            raise ValueError(f"a weight row has {len(row)} entries but the input has "
-                             f"{len(x_data)}")
-        z = 0.0
-        for w, x in zip(row, x_data):
-            z += w.data * x
-        z += b.data
-        if dead_relu and z <= 0:
-            outputs.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
-        else:
-            outputs.append(_node(op, act(z), (*row, b, *xs), constants))
-    return outputs
+    if not values:
+        return x_data, ()
+    return x_data, tuple(x if type(x) is Value else Value(x) for x in inputs)
 
 
 def dot(weights: Sequence[Value], inputs: Sequence[Value | Number], bias: Value | None = None,

@@ -12,11 +12,16 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from engine import Value, linear
+from engine import Value, linear_batch
 from nn.activations import ACTIVATIONS, Sigmoid
 from nn.module import Module
 
 Number = int | float
+
+
+def is_batch(x: Any) -> bool:
+    """True for a list of input lists (a batch), False for one input list."""
+    return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple))
 
 
 def _positive_int(name: str, n: Any) -> int:
@@ -57,22 +62,30 @@ class Linear(Module):
                        for _ in range(nout)]
         self.bias = [Value(rng.uniform(-bound, bound)) for _ in range(nout)] if bias else None
 
-    def forward(self, x: Sequence[Value | Number], activation: str | None = None
-                ) -> list[Value]:
+    def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]],
+                activation: str | None = None) -> list[Value] | list[list[Value]]:
         """The ``nout`` outputs ``W x + b``, each one engine node (``engine.linear``).
 
         Plain numbers in x stay numbers (constants of the graph: a data point needs no
         gradient); Values (a previous layer's outputs) get gradients too. ``activation``
         ("relu", "tanh" or "sigmoid") applies act(W x + b) inside the same node, which is
         how ``MLP`` runs: the same numbers as a separate activation, in half the nodes.
+
+        A batch (a list of input lists, like PyTorch's 2-D input) gives a list of output
+        lists: the same nodes as one call per input, with the weights read once.
         """
-        if isinstance(x, (Value, str)) or not hasattr(x, "__len__"):
-            raise TypeError(f"{self!r} takes a list of {self.nin} numbers or Values, "
-                            f"not {type(x).__name__}")
-        if len(x) != self.nin:
-            raise ValueError(f"{self!r} expects an input of width {self.nin}, got width {len(x)}")
+        batch = x if is_batch(x) else [x]
+        for i, row in enumerate(batch):
+            if isinstance(row, (Value, str)) or not hasattr(row, "__len__"):
+                raise TypeError(f"{self!r} takes a list of {self.nin} numbers or Values, "
+                                f"not {type(row).__name__}")
+            if len(row) != self.nin:
+                where = f" (batch row {i})" if batch is x else ""
+                raise ValueError(f"{self!r} expects an input of width {self.nin}, "
+                                 f"got width {len(row)}{where}")
         bias = self.bias if self.bias is not None else [Value(0.0)] * self.nout
-        return linear(self.weight, bias, x, activation)
+        outputs = linear_batch(self.weight, bias, batch, activation)
+        return outputs if batch is x else outputs[0]
 
     def extra_repr(self) -> str:
         return f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}"
@@ -183,15 +196,21 @@ class MLP(Module):
         activations = [activation] * (len(self.nouts) - 1) + [output_activation]
         self.steps = list(zip(modules[::2], activations))
 
-    def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
+                ) -> Value | list[Value] | list[list[Value]]:
         """Each Linear layer with its activation fused into one node per neuron.
+
+        ``model(x)`` for one input; ``model(X)`` for a batch (a list of inputs) returns one
+        output per input, the same nodes as ``[model(x) for x in X]`` but faster.
 
         ``self.layers(x)`` computes the same numbers with the activation as separate nodes;
         this is the fast path (one node per neuron instead of two).
         """
         for layer, activation in self.steps:
             x = layer.forward(x, activation)
-        return x[0] if len(x) == 1 else x
+        if self.nouts[-1] != 1:
+            return x
+        return [out[0] for out in x] if is_batch(x) else x[0]
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
@@ -215,7 +234,11 @@ class LogisticRegression(Module):
         self.linear = Linear(nin, 1, seed=seed)
         self.sigmoid = Sigmoid()
 
-    def forward(self, x: Sequence[Value | Number]) -> Value:
+    def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
+                ) -> Value | list[Value]:
+        """The probability for one input, or one per input of a batch."""
+        if is_batch(x):
+            return [self.sigmoid(out[0]) for out in self.linear(x)]
         return self.sigmoid(self.linear(x)[0])
 
     def config(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from engine import Value
+from engine import Value, vsum
 from nn import (
     MLP,
     Identity,
@@ -360,3 +360,21 @@ def test_logistic_regression_outputs_a_probability():
     assert 0.0 <= p.data <= 1.0 and p.op == "sigmoid"
     assert repr(model) == "LogisticRegression(2 -> 1, sigmoid)"
     assert list(model.state_dict()) == ["linear.weight", "linear.bias"]
+
+
+def test_a_batch_call_builds_the_same_numbers_and_gradients_as_one_call_per_input():
+    X = [[0.5, -1.0], [2.0, 0.25], [-0.75, 0.5]]
+    for nouts in ([4, 1], [4, 3]):
+        model = MLP(2, nouts, activation="tanh", seed=3)
+        single = [model(x) for x in X]
+        batched = model(X)
+        flat = (lambda outs: outs) if nouts[-1] == 1 else (lambda outs: [v for o in outs for v in o])
+        assert [v.data for v in flat(batched)] == [v.data for v in flat(single)]
+        grads = []
+        for outputs in (single, batched):
+            model.zero_grad()
+            vsum(flat(outputs)).backward()
+            grads.append([p.grad for p in model.parameters()])
+        assert grads[0] == grads[1]
+    with pytest.raises(ValueError, match="width 2, got width 3 \\(batch row 1\\)"):
+        MLP(2, [1], seed=0)([[1.0, 2.0], [1.0, 2.0, 3.0]])
