@@ -50,7 +50,10 @@ def _save(fig, path: str, dpi: int = 110) -> None:
     suffix = os.path.splitext(path)[1] or ".png"
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix, prefix=".tmp-")
     os.close(fd)
+    # mkstemp makes the file private (0600); a picture is for sharing: keep the old file's
+    # mode, or make a new one readable by all.
     try:
+        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         metadata = {"Date": None} if suffix in (".svg", ".pdf") else None
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata=metadata)
         os.replace(tmp, path)
