@@ -157,7 +157,7 @@ def loss_of(args: argparse.Namespace, outputs: list, labels: list[int]) -> Value
 def scores_of(model, args: argparse.Namespace, X: Sequence[Sequence[float]]) -> list:
     """Model outputs as floats, without building a graph: one score (or one row of logits) per x."""
     with no_grad():
-        outputs = [model(x) for x in X]
+        outputs = model([list(x) for x in X])
     if isinstance(outputs[0], list):
         return [[v.data for v in row] for row in outputs]
     return [v.data for v in outputs]
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for epoch in range(1, args.epochs + 1):
         total, count = 0.0, 0
         for xb, yb in data.batches(X_train, y_train, args.batch_size, seed=args.seed + epoch):
-            outputs = [model(x) for x in xb]
+            outputs = model(xb)  # one output per row of the batch
             loss = loss_of(args, outputs, yb)
             optimizer.zero_grad()
             loss.backward()
@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_acc = metrics.accuracy(y_train, predict(scores_of(model, args, X_train), args))
         val_acc = metrics.accuracy(y_val, predict(scores_of(model, args, X_val), args))
         with no_grad():
-            val_loss = loss_of(args, [model(x) for x in X_val], y_val).data
+            val_loss = loss_of(args, model(X_val), y_val).data
         elapsed = time.perf_counter() - started
         history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
                         "train_accuracy": train_acc, "val_accuracy": val_acc})
