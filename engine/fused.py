@@ -170,6 +170,8 @@ def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[V
             x_data.append(c)
     if not values:
         return x_data, ()
+    if values == len(x_data):
+        return x_data, tuple(inputs)
     return x_data, tuple(x if type(x) is Value else Value(x) for x in inputs)
 
 
