@@ -124,6 +124,9 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         raise ValueError(f"{len(weights)} weight rows but {len(biases)} biases")
     act = _ACTIVATIONS[activation][0]
     w_data = [[w.data for w in row] for row in weights]
+    widths = {len(row) for row in w_data}
+    if len(widths) > 1:
+        raise ValueError(f"weight rows of different lengths: {sorted(widths)}")
     b_data = [b.data for b in biases]
     prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
     off_when_negative = activation == "relu"
@@ -132,11 +135,11 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         x_data, xs = _read_inputs(inputs)
         op = _NEURON_OPS[activation, bool(xs)]
         constants = None if xs else tuple(x_data)
+        if widths and len(x_data) not in widths:
+            raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
+                             f"{len(x_data)}")
         layer = []
         for wd, bd, prefix in zip(w_data, b_data, prefixes):
-            if len(wd) != len(x_data):
-                raise ValueError(f"a weight row has {len(wd)} entries but the input has "
-                                 f"{len(x_data)}")
             z = 0.0
             for w, x in zip(wd, x_data):
                 z += w * x

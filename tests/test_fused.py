@@ -72,6 +72,8 @@ def test_linear_rejects_a_bad_activation_and_ragged_weights():
         linear([[Value(1.0), Value(2.0)]], [Value(0.0)], [1.0])
     with pytest.raises(TypeError, match="str"):
         linear([[Value(1.0)]], [Value(0.0)], ["1.0"])
+    with pytest.raises(ValueError, match=r"different lengths: \[1, 2\]"):
+        linear([[Value(1.0)], [Value(1.0), Value(2.0)]], [Value(0.0), Value(0.0)], [1.0])
 
 
 def test_vsum_keeps_the_sum_of_its_numbers_and_constants_know_their_side():
