@@ -291,6 +291,26 @@ class SGD(Optimizer):
         return x - self.lr * g
 
 
+def _decay_and_track_moments(opt: Adam | RAdam, i: int, x: float, g: float,
+                             decoupled: bool) -> float:
+    """Adam's and RAdam's first half: weight decay, then the two running moments of g.
+
+    ``x <- x (1 - lr wd)`` if ``decoupled``, else ``g <- g + wd x``; then
+    ``m <- b1 m + (1 - b1) g`` (as a lerp) and ``v <- b2 v + (1 - b2) g^2``.
+    Returns the (possibly decayed) parameter; m and v are updated in ``opt.state``.
+    """
+    b1, b2 = opt.betas
+    if opt.weight_decay != 0:
+        if decoupled:
+            x = x * (1 - opt.lr * opt.weight_decay)
+        else:
+            g = g + opt.weight_decay * x
+    m, v = opt.state["exp_avg"], opt.state["exp_avg_sq"]
+    m[i] = _lerp(m[i], g, 1 - b1)
+    v[i] = v[i] * b2 + (1 - b2) * g * g
+    return x
+
+
 class Adam(Optimizer):
     """Adam: momentum on the gradient, scaled by a running RMS of it (torch.optim.Adam).
 
@@ -333,13 +353,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         t = self.steps
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
-        if self.weight_decay != 0:
-            if self._decoupled_weight_decay:
-                x = x * (1 - self.lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * x
-        m[i] = _lerp(m[i], g, 1 - b1)
-        v[i] = v[i] * b2 + (1 - b2) * g * g
+        x = _decay_and_track_moments(self, i, x, g, self._decoupled_weight_decay)
         step_size = self.lr / (1 - b1**t)
         bias_correction2_sqrt = (1 - b2**t) ** 0.5
         if self.amsgrad:
@@ -417,13 +431,7 @@ class RAdam(Optimizer):
         b1, b2 = self.betas
         t = self.steps
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
-        if self.weight_decay != 0:
-            if self.decoupled_weight_decay:
-                x = x * (1 - self.lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * x
-        m[i] = _lerp(m[i], g, 1 - b1)
-        v[i] = v[i] * b2 + (1 - b2) * g * g
+        x = _decay_and_track_moments(self, i, x, g, self.decoupled_weight_decay)
         bias_correction1 = 1 - b1**t
         bias_correction2 = 1 - b2**t
         m_hat = m[i] / bias_correction1
