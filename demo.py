@@ -254,10 +254,8 @@ def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: 
     one training point: z = w1*x1 + w2*x2 + b, p = sigmoid(z), loss = -log(p) for label 1
     (or -log(1 - p) for label 0). Returns notes on what could not be drawn.
     """
-    try:
-        from viz import draw_backward, draw_forward
-    except ImportError:
-        return ["graphs of one neuron: need the graphviz package: pip install graphviz"]
+    from viz import GraphvizNotFound, draw_backward, draw_forward
+
     layer = model.layers[0] if hasattr(model, "layers") else model.linear
     w_row, bias = layer.weight[0], layer.bias[0]
     w1, w2 = Value(w_row[0].data, "w1"), Value(w_row[1].data, "w2")
@@ -276,11 +274,10 @@ def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: 
     for name, graph in (("neuron_forward", forward), ("neuron_backward", backward)):
         write_atomic(os.path.join(out_dir, f"{name}.dot"), graph.source)
         try:
-            graph.render(os.path.join(out_dir, name), format="svg", cleanup=True)
-        except Exception as error:  # graphviz.ExecutableNotFound when `dot` is missing
-            if "ExecutableNotFound" not in type(error).__name__ and "dot" not in str(error):
-                raise
-            notes = ["SVG of the neuron graphs: needs Graphviz's dot: apt-get install graphviz"]
+            graph.render(os.path.join(out_dir, f"{name}.svg"), cleanup=True)
+        except GraphvizNotFound:
+            hint = "apt-get install graphviz (and pip install graphviz)"
+            notes = [f"SVG of the neuron graphs: needs Graphviz: {hint}"]
     return notes
 
 

@@ -130,15 +130,16 @@ def test_help_explains_every_flag(tmp_path):
         assert flag in result.stdout
 
 
-def test_what_cannot_be_drawn_is_named_with_the_command_that_enables_it(tmp_path):
+def test_with_python_alone_it_writes_the_dot_text_and_names_what_it_could_not_draw(tmp_path):
     env = dict(os.environ, PATH="")  # no `dot` on the PATH
-    hide_matplotlib = "import sys; sys.modules['matplotlib'] = None"
-    result = run_demo("--epochs", "1", "--quiet", out=tmp_path, env=env, prelude=hide_matplotlib)
+    bare_python = "import sys; sys.modules['matplotlib'] = sys.modules['graphviz'] = None"
+    result = run_demo("--epochs", "1", "--quiet", out=tmp_path, env=env, prelude=bare_python)
     assert result.returncode == 0, result.stderr
     assert "apt-get install graphviz" in result.stdout
     assert "pip install matplotlib" in result.stdout
     files = set(os.listdir(tmp_path))
-    assert "neuron_forward.dot" in files
+    assert {"neuron_forward.dot", "neuron_backward.dot", "model.json", "history.csv"} <= files
+    assert (tmp_path / "neuron_backward.dot").read_text().startswith("digraph {")
     assert not {f for f in files if f.endswith((".png", ".svg"))}
 
 

@@ -9,28 +9,18 @@
 Read in this order: ``trace.py`` (the graph as plain data), ``flow.py`` (the chain rule's
 numbers on each edge), ``style.py`` (options, colours, text), ``draw.py`` (the pictures),
 ``steps.py`` (one picture per backward step), ``html.py`` (the stepper page),
-``examples.py`` (the pictures in docs/img). ``trace.py`` and ``flow.py`` need no graphviz;
-rendering needs Graphviz's ``dot`` program (``viz.GraphvizNotFound`` says how to install it).
+``examples.py`` (the pictures in docs/img). Building pictures and their DOT text needs only
+Python; rendering them needs Graphviz's ``dot`` program and the ``graphviz`` package that
+runs it (``viz.GraphvizNotFound`` says how to install them).
 """
 
-from importlib import import_module
-from typing import Any
-
+from viz.draw import draw_backward, draw_forward
+from viz.graph import Graph, GraphvizNotFound
+from viz.html import save_backward_html
+from viz.steps import backward_steps
+from viz.style import by_label_prefix, format_number
 from viz.trace import Edge, Trace, trace
 
-# The drawing functions are imported on first use (PEP 562), so that the plain graph data
-# (viz.trace, viz.flow) and viz.plots work where the graphviz package is not installed;
-# drawing then raises ImportError naming it.
-_LAZY = {
-    "Graph": "viz.graph",
-    "GraphvizNotFound": "viz.graph",
-    "backward_steps": "viz.steps",
-    "by_label_prefix": "viz.style",
-    "draw_backward": "viz.draw",
-    "draw_forward": "viz.draw",
-    "format_number": "viz.style",
-    "save_backward_html": "viz.html",
-}
 __all__ = [
     "Edge",
     "Graph",
@@ -44,15 +34,3 @@ __all__ = [
     "save_backward_html",
     "trace",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'viz' has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
