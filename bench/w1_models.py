@@ -163,7 +163,29 @@ class MicrogradMoons:
         return count_reachable(loss, lambda v: v._prev)
 
 
-class TorchScalarMoons:
+class _TorchSteps:
+    """What both torch engines do the same way: zero, backward, SGD update, loss value."""
+
+    _torch: Any
+    params: list[Any]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        with self._torch.no_grad():
+            for p in self.params:
+                p -= lr * p.grad
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+class TorchScalarMoons(_TorchSteps):
     """PyTorch op by op: one float64 0-d tensor per scalar, a neuron as micrograd builds it
     (``b + w1*x1 + w2*x2 + ...``), data points as plain 0-d tensors, one thread."""
 
@@ -199,21 +221,6 @@ class TorchScalarMoons:
         data_loss = sum(losses) * (1.0 / len(losses))
         return data_loss + REG * sum(p * p for p in self.params)
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def backward(self, loss: Any) -> None:
-        loss.backward()
-
-    def update(self, lr: float) -> None:
-        with self._torch.no_grad():
-            for p in self.params:
-                p -= lr * p.grad
-
-    def loss_value(self, loss: Any) -> float:
-        return loss.item()
-
     def gradients(self) -> list[float]:
         return [p.grad.item() for p in self.params]
 
@@ -221,7 +228,7 @@ class TorchScalarMoons:
         return None  # walking grad_fn chains can crash torch when the graph is freed
 
 
-class TorchBatchedMoons:
+class TorchBatchedMoons(_TorchSteps):
     """The same maths on batched float64 tensors (``(100, 2) @ (2, 16)`` ...), one thread:
     the limit a scalar engine is measured against."""
 
@@ -250,21 +257,6 @@ class TorchBatchedMoons:
         hinge = (1 - self.y * h[:, 0]).relu()
         data_loss = hinge.sum() * (1.0 / len(hinge))
         return data_loss + REG * sum((p * p).sum() for p in self.params)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def backward(self, loss: Any) -> None:
-        loss.backward()
-
-    def update(self, lr: float) -> None:
-        with self._torch.no_grad():
-            for p in self.params:
-                p -= lr * p.grad
-
-    def loss_value(self, loss: Any) -> float:
-        return loss.item()
 
     def gradients(self) -> list[float]:
         grads: list[float] = []
