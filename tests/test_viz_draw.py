@@ -6,10 +6,8 @@ real ``dot`` and count node groups in the SVG (never comparing SVG bytes, which 
 with Graphviz versions). The missing-``dot`` path empties PATH.
 """
 
-import html
 import math
 import re
-import shutil
 import warnings
 import xml.etree.ElementTree as ET
 
@@ -17,6 +15,15 @@ import graphviz
 import pytest
 
 from engine import Value, dot, linear, vsum
+from tests.viz_reading import (
+    NODE,
+    edges,
+    label_of,
+    needs_dot,
+    nodes,
+    readme_example,
+    visible,
+)
 from viz import (
     GraphvizNotFound,
     by_label_prefix,
@@ -24,44 +31,6 @@ from viz import (
     draw_forward,
     format_number,
 )
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
-
-NODE = re.compile(r"^\t+(v\d+(?:_op)?) \[(.*)\]$", re.MULTILINE)
-EDGE = re.compile(r"^\t+(v\d+(?:_op)?) -> (v\d+(?:_op)?)(?: \[(.*)\])?$", re.MULTILINE)
-
-
-def nodes(graph):
-    """{node name: its attribute text} from the DOT source."""
-    return dict(NODE.findall(graph.source))
-
-
-def edges(graph):
-    """[(tail, head, attribute text)] from the DOT source, repeats kept."""
-    return EDGE.findall(graph.source)
-
-
-def visible(attributes):
-    """The text a reader sees in a node's or edge's HTML-like label."""
-    match = re.search(r"label=<(.*)>(?: [a-z]+=|$)", attributes)
-    if not match:
-        return ""
-    text = re.sub(r"<[^>]+>", " ", match.group(1))
-    return " ".join(html.unescape(text).split())
-
-
-def label_of(graph, name):
-    return visible(nodes(graph)[name])
-
-
-def readme_example():
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    y = (a * b + a**2).tanh()
-    y.label = "y"
-    return a, b, y
-
 
 # ---- forward -------------------------------------------------------------------------------
 

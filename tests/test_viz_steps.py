@@ -8,39 +8,19 @@ same place when Graphviz lays them out.
 
 import json
 import re
-import shutil
 import warnings
 
 import pytest
 
+import tests.viz_reading
 from engine import Value, backward_order
+from tests.viz_reading import edges, needs_dot, nodes, visible
 from viz import backward_steps, by_label_prefix, draw_backward
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
-
-NODE = re.compile(r"^\t+(v\d+(?:_op)?) \[(.*)\]$", re.MULTILINE)
-EDGE = re.compile(r"^\t+(v\d+(?:_op)?) -> (v\d+(?:_op)?)(?: \[(.*)\])?$", re.MULTILINE)
-
-
-def nodes(graph):
-    return dict(NODE.findall(graph.source))
-
-
-def edges(graph):
-    return EDGE.findall(graph.source)
-
-
-def text_of(attributes):
-    match = re.search(r"label=<(.*)>(?: [a-z]+=|$)", attributes)
-    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split()) if match else ""
 
 
 def readme_example():
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    y = (a * b + a**2).tanh()
-    y.label = "y"
+    """The README's example after backward: a, b, y."""
+    a, b, y = tests.viz_reading.readme_example()
     y.backward()
     return a, b, y
 
@@ -76,7 +56,7 @@ def test_each_frame_highlights_the_node_of_its_step_and_the_edges_it_writes():
 
 
 def grads_shown(frame):
-    return {name: re.search(r"grad (\S+)", text_of(attrs)).group(1)
+    return {name: re.search(r"grad (\S+)", visible(attrs)).group(1)
             for name, attrs in nodes(frame).items() if not name.endswith("_op")}
 
 
@@ -88,8 +68,8 @@ def test_grads_fill_in_step_by_step():
     unknown = [sum(g == "?" for g in grads_shown(f).values()) for f in frames]
     assert unknown == [5, 4, 2, 1, 0]
     # a gets its first share at step 3 and its second at step 4.
-    assert "so far" in text_of(nodes(frames[3])["v0"])
-    assert "so far" not in text_of(nodes(frames[4])["v0"])
+    assert "so far" in visible(nodes(frames[3])["v0"])
+    assert "so far" not in visible(nodes(frames[4])["v0"])
 
 
 def test_edges_carry_their_numbers_once_their_step_has_run():
@@ -109,7 +89,7 @@ def test_the_last_frame_says_what_draw_backward_says():
     last = backward_steps(y, pin_layout=False)[-1]
     full = draw_backward(y)
     values = [name for name in nodes(full) if not name.endswith("_op")]
-    assert [text_of(nodes(last)[n]) for n in values] == [text_of(nodes(full)[n]) for n in values]
+    assert [visible(nodes(last)[n]) for n in values] == [visible(nodes(full)[n]) for n in values]
 
 
 def test_captions_say_what_each_step_does_with_its_numbers():
