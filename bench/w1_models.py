@@ -68,7 +68,24 @@ def _probe(layers: list[Layer]) -> list[Layer]:
     return probe
 
 
-class ChainruleMoons:
+class _ValueSteps:
+    """What both Value engines do the same way: zero, backward and the SGD update on .data."""
+
+    model: Any
+    params: list[Any]
+
+    def zero_grad(self) -> None:
+        self.model.zero_grad()
+
+    def backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def update(self, lr: float) -> None:
+        for p in self.params:
+            p.data -= lr * p.grad
+
+
+class ChainruleMoons(_ValueSteps):
     """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, the
     batch passed in one call (``model(X)``: the same graph as ``[model(x) for x in X]``,
     with each layer's weights read once per batch instead of once per point), and ``vsum``
@@ -96,16 +113,6 @@ class ChainruleMoons:
         data_loss = vsum(hinge) * (1.0 / len(hinge))
         return data_loss + REG * vsum([p * p for p in self.params])
 
-    def zero_grad(self) -> None:
-        self.model.zero_grad()
-
-    def backward(self, loss: Any) -> None:
-        loss.backward()
-
-    def update(self, lr: float) -> None:
-        for p in self.params:
-            p.data -= lr * p.grad
-
     def loss_value(self, loss: Any) -> float:
         return loss.data
 
@@ -119,7 +126,7 @@ class ChainruleMoons:
         return count_reachable(loss, lambda v: v.parents)
 
 
-class MicrogradMoons:
+class MicrogradMoons(_ValueSteps):
     """micrograd 0.1.0 as its demo uses it: ``MLP(2, [16, 16, 1])``, data points wrapped in
     Values at every step, builtin ``sum`` and ``(1 + -y*score).relu()``."""
 
@@ -142,16 +149,6 @@ class MicrogradMoons:
         losses = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         return data_loss + REG * sum(p * p for p in self.params)
-
-    def zero_grad(self) -> None:
-        self.model.zero_grad()
-
-    def backward(self, loss: Any) -> None:
-        loss.backward()
-
-    def update(self, lr: float) -> None:
-        for p in self.params:
-            p.data -= lr * p.grad
 
     def loss_value(self, loss: Any) -> float:
         return float(loss.data)

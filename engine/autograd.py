@@ -115,7 +115,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
     root.grad = seed
     check = mode.anomaly_enabled
     # The loop below is ``contributions(node, g)`` written out per arity: this is the hot
-    # path of training, and the inlined form is about 30% faster than calling it.
+    # path of training, and inlining saves a call and a tuple for every node.
     for node in ops:
         op = node._op
         g = node.grad
