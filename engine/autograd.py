@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
-from engine import mode
-from engine.value import LEAF, Value
+from engine import mode, tape
+from engine.value import LEAF, Value, next_number
 
 _by_creation = attrgetter("_id")
 
@@ -56,7 +56,7 @@ def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
                 seen.add(a)
                 stack.append(a)
         else:
-            for parent in node._a:
+            for parent in node._a if arity == "n" else node._a + node._b:
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
@@ -86,8 +86,8 @@ def _apply_derivative(node: Value, g: Any, on_values: bool) -> Sequence[Any]:
         out: Any = node
     else:
         out = node.data
-        a = [p.data for p in a] if op.arity == "n" else a.data
-        b = b.data if op.arity == 2 else b
+        a = a.data if op.arity in (1, 2) else [p.data for p in a]
+        b = b.data if op.arity == 2 else [p.data for p in b] if op.arity == "n+n" else b
     if op.arity == 1:
         return (op.derivative(g, out, a, b),)
     return op.derivative(g, out, a, b)
@@ -98,6 +98,19 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     return contributions(node, 1.0)
 
 
+def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
+    """The op nodes to visit (root first, decreasing creation order) and the leaves.
+
+    From the tape when it holds root's whole graph; then the list may also hold op nodes of
+    other graphs (the third item is False: not every node listed is one root depends on).
+    Otherwise from a search of the graph, which finds exactly root's nodes.
+    """
+    taped = tape.graph_of(root)
+    if taped is not None:
+        return *taped, False
+    return *_reachable(root), True
+
+
 def backward(root: Value, grad: float = 1.0) -> None:
     """Set ``.grad`` of every node ``root`` depends on to d root / d node.
 
@@ -106,21 +119,38 @@ def backward(root: Value, grad: float = 1.0) -> None:
     calls give twice the gradient until ``zero_grad()``.
     """
     seed = float(grad)
-    ops, leaves = _reachable(root)
+    ops, leaves, only_roots_nodes = _graph_of(root)
+    try:
+        _chain_rule(root, seed, ops, leaves, only_roots_nodes)
+    finally:
+        tape.clear(next_number())
+
+
+def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
+                only_roots_nodes: bool) -> None:
     accumulated = [leaf.grad for leaf in leaves]
     for leaf in leaves:
         leaf.grad = 0.0
     for node in ops:
         node.grad = 0.0
     root.grad = seed
+    depends: set[Value] | None = None  # the op nodes root depends on, found if ever needed
     check = mode.anomaly_enabled
     # The loop below is ``contributions(node, g)`` written out per arity: this is the hot
     # path of training, and inlining saves a call and a tuple for every node.
     for node in ops:
         op = node._op
         g = node.grad
-        if g == 0.0 and op.zero_safe and math.isfinite(node.data):
-            continue  # every contribution would be 0: nothing to add
+        if g == 0.0:
+            if op.zero_safe and math.isfinite(node.data):
+                continue  # every contribution would be 0: nothing to add
+            # 0 * inf must still give nan, but only on root's own nodes: a node of another
+            # graph on the tape also has gradient 0 here, and must send nothing.
+            if not only_roots_nodes:
+                if depends is None:
+                    depends = set(_reachable(root)[0])
+                if node not in depends:
+                    continue
         arity = op.arity
         if arity == 1:
             a = node._a
@@ -135,9 +165,13 @@ def backward(root: Value, grad: float = 1.0) -> None:
             b.grad += db
             if check:
                 _check_backward(node, (da, db))
-        else:
-            parents = node._a
-            ds = op.derivative(g, node.data, [p.data for p in parents], node._b)
+        elif arity:
+            parents, b = node._a, node._b
+            if arity == "n":
+                ds = op.derivative(g, node.data, [p.data for p in parents], b)
+            else:  # "n+n"
+                ds = op.derivative(g, node.data, [p.data for p in parents], [x.data for x in b])
+                parents += b
             for p, d in zip(parents, ds):
                 p.grad += d
             if check:

@@ -20,10 +20,12 @@ constant with no parents: backward has nothing to send through it, so it skips i
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Sequence
+from operator import mul
 from typing import Any
 
-from engine import ieee
+from engine import ieee, mode, tape
 from engine.value import Number, Op, Value, _as_number, _data, _node
 
 
@@ -46,10 +48,24 @@ def vsum(values: Iterable[Value | Number]) -> Value:
                 raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
             total += c
             constants = c if constants is None else constants + c
+    if mode.grad_enabled:
+        tape.note_older_inputs(parents)
     return _node(_SUM, total, tuple(parents), constants)
 
 
 _SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
+
+
+def _python_sum(terms: Iterable[float], start: float) -> float:
+    for t in terms:
+        start += t
+    return start
+
+
+# The fused ops add left to right, so that they give the very float a chain of ``+`` gives.
+# Python 3.11's sum() does exactly that, in C; from 3.12 on it compensates rounding errors
+# (a better sum, but not the chain's), so there the loop is written out.
+_sum_in_order = sum if sys.version_info < (3, 12) else _python_sum
 
 
 # ---- activations of a fused neuron: forward on z, derivative dz from the output ----------
@@ -79,20 +95,24 @@ _ACTIVATIONS = {
 
 
 def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
-    """The Op of act(w . x + b); parents are (w1..wn, b, x1..xn), x only when they are Values."""
+    """The Op of act(w . x + b); parents are (w1..wn, b, x1..xn), x only when they are Values.
+
+    The derivative receives the weights and bias ``wb`` and the inputs ``xs`` (numbers
+    kept as the node's constants, or the Values among its parents).
+    """
     dz_from = _ACTIVATIONS[activation][1]
     name = "dot" if activation is None else f"{activation}(dot)"
     if inputs_are_values:
-        def derivative(g: Any, out: Any, p: Sequence[Any], _: Any) -> list[Any]:
+        def derivative(g: Any, out: Any, wb: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
             gz = dz_from(g, out)
-            n = len(p) // 2
-            return [gz * x for x in p[n + 1:]] + [gz] + [gz * w for w in p[:n]]
+            return [gz * x for x in xs] + [gz] + [gz * w for w in wb[:-1]]
     else:
-        def derivative(g: Any, out: Any, p: Sequence[Any], xs: Sequence[float]) -> list[Any]:
+        def derivative(g: Any, out: Any, wb: Sequence[Any], xs: Sequence[float]) -> list[Any]:
             gz = dz_from(g, out)
             return [gz * x for x in xs] + [gz]
     # tanh and sigmoid flatten out at +-inf, so a finite output can hide an infinite input.
-    return Op(name, "n", derivative, zero_safe=activation in (None, "relu"))
+    return Op(name, "n+n" if inputs_are_values else "n", derivative,
+              zero_safe=activation in (None, "relu"))
 
 
 _NEURON_OPS = {
@@ -129,25 +149,29 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         raise ValueError(f"weight rows of different lengths: {sorted(widths)}")
     b_data = [b.data for b in biases]
     prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
+    recording = mode.grad_enabled
+    if recording:
+        for prefix in prefixes:
+            tape.note_older_inputs(prefix)
     off_when_negative = activation == "relu"
     outputs = []
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)
         op = _NEURON_OPS[activation, bool(xs)]
         constants = None if xs else tuple(x_data)
+        if recording:
+            tape.note_older_inputs(xs)
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
         layer = []
         for wd, bd, prefix in zip(w_data, b_data, prefixes):
-            z = 0.0
-            for w, x in zip(wd, x_data):
-                z += w * x
-            z += bd
+            z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
             if off_when_negative and z <= 0:
                 layer.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
             else:
-                layer.append(_node(op, act(z), prefix + xs, constants))
+                data = z if off_when_negative else act(z)  # a ReLU that is on passes z
+                layer.append(_node(op, data, prefix, xs or constants))
         outputs.append(layer)
     return outputs
 

@@ -31,10 +31,13 @@ from itertools import count
 from numbers import Real
 from typing import Any
 
-from engine import ieee, mode
+from engine import ieee, mode, tape
 
 Number = int | float
 _creation = count()
+_new = object.__new__
+_record = tape.ops.append
+_note_older = tape.older.append
 
 
 class Op:
@@ -43,8 +46,10 @@ class Op:
     ``derivative(g, out, a, b)`` receives the upstream gradient ``g`` (d root / d out), the
     op's output ``out`` and its inputs, and returns what each Value input receives:
     ``g * d out / d input``. ``arity`` says how the inputs are stored:
-    1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), or "n" (``a`` a tuple
-    of Values, ``b`` a tuple of constants or None).
+    1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), "n" (``a`` a tuple
+    of Values, ``b`` a tuple of constants or None), or "n+n" (two tuples of Values, the
+    inputs being ``a + b``: a neuron's weights and bias, then its inputs; each tuple is
+    shared with the layer's other nodes, so a node costs no tuple of its own).
 
     ``zero_safe`` says that an upstream gradient of 0 gives contributions of 0 whenever the
     output is finite, so backward may skip the node (a trained network has many such
@@ -100,14 +105,31 @@ def _as_number(x: object) -> float | None:
 
 
 def _node(op: Op, data: float, a: Any, b: Any) -> Value:
-    """A new Value computed by ``op`` from inputs ``a``, ``b``; a parentless leaf under no_grad."""
-    out = Value.__new__(Value)
+    """A new Value computed by ``op`` from inputs ``a``, ``b``; a parentless leaf under no_grad.
+
+    This runs once per op, so it is written for speed: the node is made without calling
+    ``__init__``, and the tape's bookkeeping (``tape.py``) is one comparison per input.
+    An n-ary op's caller checks its inputs against the tape itself (``fused.py``).
+    """
+    out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._id = next(_creation)
+    out._id = number = next(_creation)
     if mode.grad_enabled:
         out._op, out._a, out._b = op, a, b
+        start = tape.start
+        arity = op.arity
+        if arity == 2:
+            if a._id < start:
+                _note_older(a)
+            if b._id < start:
+                _note_older(b)
+        elif arity == 1 and a._id < start:
+            _note_older(a)
+        _record(out)
+        if number > tape.stop:
+            tape.clear(number + 1)
     else:
         out._op, out._a, out._b = LEAF, None, None
     if mode.anomaly_enabled and not math.isfinite(data):
@@ -115,8 +137,14 @@ def _node(op: Op, data: float, a: Any, b: Any) -> Value:
     return out
 
 
+def next_number() -> int:
+    """The creation number the next Value will get (each call uses one up)."""
+    return next(_creation) + 1
+
+
 def _report_forward_anomaly(op: Op, data: float, a: Any, b: Any) -> None:
-    inputs = a if op.arity == "n" else (a,) if op.arity == 1 else (a, b)
+    arity = op.arity
+    inputs = (a,) if arity == 1 else (a, b) if arity == 2 else a if arity == "n" else a + b
     described = ", ".join(_describe(x) for x in inputs)
     const = f" with constant {b!r}" if op.arity == 1 and b is not None else ""
     raise FloatingPointError(f"{op.name!r} produced {data} from input(s) {described}{const}")
@@ -160,6 +188,8 @@ class Value:
         self.label = label
         self._op, self._a, self._b = LEAF, None, None
         self._id = next(_creation)
+        if mode.grad_enabled:
+            tape.note_new_leaf(self)
 
     # ---- what the graph looks like -------------------------------------------------------
 
@@ -178,6 +208,8 @@ class Value:
             return (self._a,)
         if arity == "n":
             return self._a
+        if arity == "n+n":
+            return self._a + self._b
         return ()
 
     @property
