@@ -1,8 +1,9 @@
 """chainrule's engine: a scalar Value, a graph of ops, and the chain rule over it.
 
 Read in this order: ``ieee.py`` (float math that never raises), ``value.py`` (the node and
-every op with its derivative), ``autograd.py`` (backward and grad), ``mode.py`` (no_grad and
-anomaly detection), ``gradcheck.py`` (checking derivatives with finite differences).
+every op with its derivative), ``fused.py`` (a neuron or a sum as one node), ``autograd.py``
+(backward and grad), ``tape.py`` (the list of nodes backward walks), ``mode.py`` (no_grad
+and anomaly detection), ``gradcheck.py`` (checking derivatives with finite differences).
 """
 
 from engine.autograd import backward_order, contributions, grad, local_derivatives

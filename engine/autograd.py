@@ -9,8 +9,11 @@ creation order guarantees that: an op is always created after its inputs, so all
 v are visited before v. It is also the order PyTorch's engine uses, so gradients that are
 sums of several contributions are added in the same order and agree to the last bit.
 
-No recursion anywhere: the graph is walked with an explicit stack, so a chain a million
-nodes deep works as well as a small one.
+Where the list of nodes comes from: usually from the tape (``tape.py``), the op nodes in
+the order they were made, which backward only has to read backwards. When the tape cannot
+vouch for the whole graph, the graph is searched from the output with an explicit stack
+and sorted. No recursion anywhere, so a chain a million nodes deep works as well as a
+small one.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
 
 def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
                 only_roots_nodes: bool) -> None:
+    """Seed ``root``, then push each node's gradient to its inputs, nodes in ``ops`` order."""
     accumulated = [leaf.grad for leaf in leaves]
     for leaf in leaves:
         leaf.grad = 0.0
