@@ -26,7 +26,20 @@ from operator import mul
 from typing import Any
 
 from engine import ieee, mode, tape
-from engine.value import Number, Op, Value, _as_number, _data, _node
+from engine.value import (
+    LEAF,
+    Number,
+    Op,
+    Value,
+    _as_number,
+    _creation,
+    _data,
+    _new,
+    _node,
+    _record,
+    _report_forward_anomaly,
+    next_number,
+)
 
 
 def vsum(values: Iterable[Value | Number]) -> Value:
@@ -149,7 +162,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         raise ValueError(f"weight rows of different lengths: {sorted(widths)}")
     b_data = [b.data for b in biases]
     prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
-    recording = mode.grad_enabled
+    recording, checking = mode.grad_enabled, mode.anomaly_enabled
     if recording:
         for prefix in prefixes:
             tape.note_older_inputs(prefix)
@@ -158,20 +171,38 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)
         op = _NEURON_OPS[activation, bool(xs)]
-        constants = None if xs else tuple(x_data)
+        kept = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
         if recording:
             tape.note_older_inputs(xs)
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
+        # The nodes are made here rather than by value._node (the same steps, without a
+        # call per node): this loop makes most of a network's nodes.
         layer = []
         for wd, bd, prefix in zip(w_data, b_data, prefixes):
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
-            if off_when_negative and z <= 0:
-                layer.append(_node(_RELU_OFF, 0.0 if z < 0 else z, None, None))
+            out = _new(Value)
+            out.grad = 0.0
+            out.label = ""
+            out._id = next(_creation)
+            if off_when_negative and z <= 0:  # an off ReLU: a constant, nothing to record
+                out.data = 0.0 if z < 0 else z
+                out._op, out._a, out._b = _RELU_OFF if recording else LEAF, None, None
             else:
-                data = z if off_when_negative else act(z)  # a ReLU that is on passes z
-                layer.append(_node(op, data, prefix, xs or constants))
+                out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
+                if recording:
+                    out._op, out._a, out._b = op, prefix, kept
+                    _record(out)
+                else:
+                    out._op, out._a, out._b = LEAF, None, None
+            layer.append(out)
+        if checking:
+            for out, prefix in zip(layer, prefixes):
+                if not math.isfinite(out.data):
+                    _report_forward_anomaly(op, out.data, prefix, kept)
+        if layer and layer[-1]._id > tape.stop:
+            tape.clear(next_number())
         outputs.append(layer)
     return outputs
 

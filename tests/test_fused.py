@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from engine import Value, grad, linear, vsum
+from engine import Value, detect_anomaly, grad, linear, linear_batch, no_grad, vsum
 
 torch = pytest.importorskip("torch")
 
@@ -31,6 +31,27 @@ def test_a_relu_neuron_at_exactly_zero_passes_no_gradient_like_torch():
     tw, tb = t(1.0), t(-1.0)
     torch.relu(tw * 1.0 + tb).backward()
     assert (w.grad, b.grad) == (tw.grad.item(), tb.grad.item()) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh", "sigmoid"])
+def test_a_layer_under_no_grad_gives_leaves_with_the_same_values(activation):
+    w = [[Value(0.5), Value(-1.5)], [Value(-2.0), Value(0.25)]]
+    b = [Value(0.25), Value(-0.5)]
+    batch = [[2.0, 3.0], [-1.0, 0.5]]
+    recorded = linear_batch(w, b, batch, activation)
+    with no_grad():
+        plain = linear_batch(w, b, batch, activation)
+    assert [[v.data for v in row] for row in plain] == [[v.data for v in row] for row in recorded]
+    assert all(v.is_leaf and v.parents == () for row in plain for v in row)
+    assert not any(v.is_leaf for row in recorded for v in row if v.op != "relu(dot)")
+
+
+def test_detect_anomaly_names_the_neuron_that_overflows():
+    w = [[Value(1e300, label="w"), Value(1.0)]]
+    b = [Value(0.0)]
+    assert linear(w, b, [1e10, 1.0], "tanh")[0].data == 1.0  # silent outside the block
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"'dot'.*'w'=1e\+300"):
+        linear(w, b, [1e10, 1.0])  # w * x = inf
 
 
 def test_linear_mixes_numbers_and_values_in_its_input():
