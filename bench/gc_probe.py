@@ -1,12 +1,11 @@
-"""How much of chainrule's W2 forward pass is Python's cycle collector, three ways:
+"""How much of chainrule's W2 forward pass is Python's cycle collector, two ways:
 
 * as is (the collector on, as users run it);
-* with a module-level list holding every new node (a "tape"): the collector then finds each
-  node reachable at once instead of first taking it as garbage and moving it back;
 * with the collector off (``gc.disable()``), for the floor.
 
-Each way runs in its own process. This is a diagnostic for the tape decision (issue 6), not
-a workload of the benchmark.
+Each way runs in its own process. This is a diagnostic, not a workload of the benchmark.
+(It once had a third way, a list holding every new node, which showed that such a list
+makes the collector's work cheaper: the engine's tape, ``engine/tape.py``, is that list.)
 
     python -m bench.gc_probe
 """
@@ -21,23 +20,13 @@ from time import perf_counter
 
 from bench.workloads import FULL, SEED, random_program, run_program
 
-WAYS = ("as-is", "tape", "gc-off")
+WAYS = ("as-is", "gc-off")
 
 
 def forward_ns(way: str) -> float:
     """Median ns per op node of W2's forward pass over 3 builds, in this process."""
     from engine import value
 
-    if way == "tape":
-        tape: list = []
-        make = value._node
-
-        def logged(op, data, a, b):  # the same node, also appended to the tape
-            out = make(op, data, a, b)
-            tape.append(out)
-            return out
-
-        value._node = logged
     if way == "gc-off":
         gc.disable()
     program = random_program(FULL.w2_leaves, FULL.w2_ops, SEED, with_tanh=False)
@@ -46,8 +35,10 @@ def forward_ns(way: str) -> float:
         frontier = [value.Value(x) for x in program.frontier]
         scales = [value.Value(x) for x in program.scales]
         start = perf_counter()
-        run_program(program, frontier, scales)
+        root = run_program(program, frontier, scales)
         times.append((perf_counter() - start) * 1e9 / program.op_nodes)
+        root.backward()  # empties the tape, so that each build starts from the same state
+        del root
     return statistics.median(times)
 
 
