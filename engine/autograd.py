@@ -30,7 +30,7 @@ _by_creation = attrgetter("_id")
 
 
 def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
-    """The op nodes root depends on (root first, then decreasing creation order) and its leaves."""
+    """The op nodes root depends on (in creation order, root last) and its leaves."""
     if root._op is LEAF:
         return [], [root]
     seen = {root}
@@ -63,13 +63,13 @@ def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
-    ops.sort(key=_by_creation, reverse=True)
+    ops.sort(key=_by_creation)
     return ops, leaves
 
 
 def backward_order(root: Value) -> list[Value]:
     """The op nodes in the order ``root.backward()`` applies their derivatives (root first)."""
-    return _reachable(root)[0]
+    return _reachable(root)[0][::-1]
 
 
 def contributions(node: Value, upstream: float) -> tuple[float, ...]:
@@ -102,7 +102,7 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
 
 
 def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
-    """The op nodes to visit (root first, decreasing creation order) and the leaves.
+    """The op nodes to visit (in creation order, root last: backward reads it backwards), the leaves.
 
     From the tape when it holds root's whole graph; then the list may also hold op nodes of
     other graphs (the third item is False: not every node listed is one root depends on).
@@ -142,7 +142,7 @@ def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
     check = mode.anomaly_enabled
     # The loop below is ``contributions(node, g)`` written out per arity: this is the hot
     # path of training, and inlining saves a call and a tuple for every node.
-    for node in ops:
+    for node in reversed(ops):
         op = node._op
         g = node.grad
         if g == 0.0:
@@ -211,7 +211,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
             raise TypeError(f"grad() inputs must be Values, not {type(x).__name__}")
     if type(output) is not Value:
         raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
-    ops, _ = _reachable(output)
+    ops = reversed(_reachable(output)[0])
     grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
     recording = mode.enable_grad() if create_graph else mode.no_grad()
     with recording:

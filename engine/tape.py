@@ -69,7 +69,7 @@ def note_new_leaf(leaf: Value) -> None:
 
 
 def graph_of(root: Value) -> tuple[list[Value], list[Value]] | None:
-    """Root's op nodes (root first, then decreasing creation order) and leaves, or None.
+    """Root's op nodes (in creation order, root last) and leaves, or None.
 
     None when the tape may not hold the whole graph: root was made before ``start`` (or is
     a leaf), or some op node on the tape uses an op node made before ``start``. The op
@@ -81,8 +81,8 @@ def graph_of(root: Value) -> tuple[list[Value], list[Value]] | None:
     inputs = dict.fromkeys(older)
     if any(x._op.arity for x in inputs):
         return None
-    nodes = ops[: bisect_right(ops, root._id, key=_creation_number)]
-    nodes.reverse()
+    # Usually root is the last node made: then the tape itself is the list (no copy).
+    nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=_creation_number)]
     return nodes, [*dict.fromkeys(new_leaves), *inputs]
 
 
