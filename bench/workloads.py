@@ -389,6 +389,7 @@ def measure_w4(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
     root = run_program(program, [ops.leaf(x) for x in program.frontier],
                        [ops.leaf(x) for x in program.scales])
     rss_growth = _rss() - rss_before if rss_before else None
+    root.backward()  # chainrule's tape keeps a graph until a backward (or its size limit)
     del root
     gc.collect()
 
