@@ -131,10 +131,26 @@ def backward(root: Value, grad: float = 1.0) -> None:
 
 def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
                 only_roots_nodes: bool) -> None:
-    """Seed ``root``, then push each node's gradient to its inputs, nodes in ``ops`` order."""
+    """Backpropagate from ``root`` over ``ops`` (creation order), then update the leaves."""
     accumulated = [leaf.grad for leaf in leaves]
+    # A leaf's .grad collects this call's sum first, from -0.0: the float that adding leaves
+    # unchanged (-0.0 + c == c for every c, signed zeros included), so a leaf that receives
+    # nothing ends as it began, even at -0.0.
     for leaf in leaves:
-        leaf.grad = 0.0
+        leaf.grad = -0.0
+    try:
+        _push_gradients(root, seed, ops, only_roots_nodes)
+    except BaseException:
+        for leaf, before in zip(leaves, accumulated):
+            leaf.grad = before  # a backward that fails leaves the leaves as they were
+        raise
+    # Leaves add the whole of this call's gradient to what they held, as PyTorch does.
+    for leaf, before in zip(leaves, accumulated):
+        leaf.grad = before + leaf.grad
+
+
+def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes: bool) -> None:
+    """The chain rule itself: each op node, users before inputs, adds to its inputs' grads."""
     for node in ops:
         node.grad = 0.0
     root.grad = seed
@@ -180,9 +196,6 @@ def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
                 p.grad += d
             if check:
                 _check_backward(node, ds)
-    # Leaves add the whole of this call's gradient to what they held, as PyTorch does.
-    for leaf, before in zip(leaves, accumulated):
-        leaf.grad = before + leaf.grad
 
 
 def _check_backward(node: Value, grads: Sequence[float]) -> None:

@@ -163,9 +163,13 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     b_data = [b.data for b in biases]
     prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
     recording, checking = mode.grad_enabled, mode.anomaly_enabled
-    if recording:
+
+    def note_weights() -> None:  # those made before the tape's start: usually all of them
         for prefix in prefixes:
             tape.note_older_inputs(prefix)
+
+    if recording:
+        note_weights()
     off_when_negative = activation == "relu"
     outputs = []
     for inputs in batch:
@@ -201,8 +205,9 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             for out, prefix in zip(layer, prefixes):
                 if not math.isfinite(out.data):
                     _report_forward_anomaly(op, out.data, prefix, kept)
-        if layer and layer[-1]._id > tape.stop:
+        if recording and layer and layer[-1]._id >= tape.stop:
             tape.clear(next_number())
+            note_weights()  # now older than the tape
         outputs.append(layer)
     return outputs
 

@@ -128,7 +128,7 @@ def _node(op: Op, data: float, a: Any, b: Any) -> Value:
         elif arity == 1 and a._id < start:
             _note_older(a)
         _record(out)
-        if number > tape.stop:
+        if number >= tape.stop:
             tape.clear(number + 1)
     else:
         out._op, out._a, out._b = LEAF, None, None
