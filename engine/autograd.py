@@ -172,19 +172,19 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
                 if node not in depends:
                     continue
         arity = op.arity
-        if arity == 1:
-            a = node._a
-            d = op.derivative(g, node.data, a.data, node._b)
-            a.grad += d
-            if check:
-                _check_backward(node, (d,))
-        elif arity == 2:
+        if arity == 2:
             a, b = node._a, node._b
             da, db = op.derivative(g, node.data, a.data, b.data)
             a.grad += da
             b.grad += db
             if check:
                 _check_backward(node, (da, db))
+        elif arity == 1:
+            a = node._a
+            d = op.derivative(g, node.data, a.data, node._b)
+            a.grad += d
+            if check:
+                _check_backward(node, (d,))
         elif arity:
             parents, b = node._a, node._b
             if arity == "n":

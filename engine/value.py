@@ -105,11 +105,13 @@ def _as_number(x: object) -> float | None:
 
 
 def _node(op: Op, data: float, a: Any, b: Any) -> Value:
-    """A new Value computed by ``op`` from inputs ``a``, ``b``; a parentless leaf under no_grad.
+    """A new Value computed by ``op`` from ``a`` (and ``b``); a parentless leaf under no_grad.
 
-    This runs once per op, so it is written for speed: the node is made without calling
-    ``__init__``, and the tape's bookkeeping (``tape.py``) is one comparison per input.
-    An n-ary op's caller checks its inputs against the tape itself (``fused.py``).
+    For ops with one Value input ``a`` and a constant (or None) ``b``, and for n-ary ops
+    (``a`` and ``b`` tuples, whose caller notes the inputs older than the tape itself, see
+    ``fused.py``); ``_node2`` is the same for two Value inputs. This runs once per op, so it
+    is written for speed: the node is made without calling ``__init__``, and the tape's
+    bookkeeping (``tape.py``) is one comparison per input.
     """
     out = _new(Value)
     out.data = data
@@ -118,15 +120,32 @@ def _node(op: Op, data: float, a: Any, b: Any) -> Value:
     out._id = number = next(_creation)
     if mode.grad_enabled:
         out._op, out._a, out._b = op, a, b
-        start = tape.start
-        arity = op.arity
-        if arity == 2:
-            if a._id < start:
-                _note_older(a)
-            if b._id < start:
-                _note_older(b)
-        elif arity == 1 and a._id < start:
+        if op.arity == 1 and a._id < tape.start:
             _note_older(a)
+        _record(out)
+        if number >= tape.stop:
+            tape.clear(number + 1)
+    else:
+        out._op, out._a, out._b = LEAF, None, None
+    if mode.anomaly_enabled and not math.isfinite(data):
+        _report_forward_anomaly(op, data, a, b)
+    return out
+
+
+def _node2(op: Op, data: float, a: Value, b: Value) -> Value:
+    """``_node`` for an op of two Value inputs (written out: + and * make most nodes)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._id = number = next(_creation)
+    if mode.grad_enabled:
+        out._op, out._a, out._b = op, a, b
+        start = tape.start
+        if a._id < start:
+            _note_older(a)
+        if b._id < start:
+            _note_older(b)
         _record(out)
         if number >= tape.stop:
             tape.clear(number + 1)
@@ -257,7 +276,7 @@ class Value:
     def __add__(self, other: Value | Number) -> Value:
         """a + b.   d/da = 1,  d/db = 1."""
         if type(other) is Value:
-            return _node(Value._ADD, self.data + other.data, self, other)
+            return _node2(Value._ADD, self.data + other.data, self, other)
         c = _as_number(other)
         if c is None:
             return NotImplemented
@@ -273,7 +292,7 @@ class Value:
     def __sub__(self, other: Value | Number) -> Value:
         """a - b.   d/da = 1,  d/db = -1."""
         if type(other) is Value:
-            return _node(Value._SUB, self.data - other.data, self, other)
+            return _node2(Value._SUB, self.data - other.data, self, other)
         c = _as_number(other)
         if c is None:
             return NotImplemented
@@ -302,7 +321,7 @@ class Value:
     def __mul__(self, other: Value | Number) -> Value:
         """a * b.   d/da = b,  d/db = a."""
         if type(other) is Value:
-            return _node(Value._MUL, self.data * other.data, self, other)
+            return _node2(Value._MUL, self.data * other.data, self, other)
         c = _as_number(other)
         if c is None:
             return NotImplemented
@@ -322,7 +341,7 @@ class Value:
         +-inf, and 0/0 gives nan, as IEEE arithmetic says.
         """
         if type(other) is Value:
-            return _node(Value._DIV, ieee.div(self.data, other.data), self, other)
+            return _node2(Value._DIV, ieee.div(self.data, other.data), self, other)
         c = _as_number(other)
         if c is None:
             return NotImplemented
@@ -352,7 +371,7 @@ class Value:
         A negative base to a fractional power is nan, never a complex number.
         """
         if type(other) is Value:
-            return _node(Value._POW, ieee.general_pow(self.data, other.data), self, other)
+            return _node2(Value._POW, ieee.general_pow(self.data, other.data), self, other)
         e = _as_number(other)
         if e is None:
             return NotImplemented
@@ -428,7 +447,7 @@ class Value:
         x = self.data
         return _node(Value._RELU, 0.0 if x < 0 else x, self, None)
 
-    _RELU = Op("relu", 1, lambda g, out, a, c: 0.0 if _data(out) <= 0 else g)
+    _RELU = Op("relu", 1, lambda g, out, a, c: 0.0 if float(out) <= 0 else g)
 
     def __abs__(self) -> Value:
         """|a|.   d/da = sign(a): -1, 0 (at the kink, like PyTorch) or 1."""
