@@ -24,14 +24,14 @@ from operator import attrgetter
 from typing import Any
 
 from engine import mode, tape
-from engine.value import LEAF, Value, next_number
+from engine.value import Value, next_number
 
 _by_creation = attrgetter("_id")
 
 
 def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
     """The op nodes root depends on (in creation order, root last) and its leaves."""
-    if root._op is LEAF:
+    if root._op.arity == 0:
         return [], [root]
     seen = {root}
     stack = [root]

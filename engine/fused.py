@@ -188,7 +188,6 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
             out = _new(Value)
             out.grad = 0.0
-            out.label = ""
             out._id = next(_creation)
             if off_when_negative and z <= 0:  # an off ReLU: a constant, nothing to record
                 out.data = 0.0 if z < 0 else z

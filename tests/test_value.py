@@ -46,6 +46,23 @@ def test_label_must_be_a_string():
         Value(1.0, label=3)
 
 
+def test_labelling_a_node_changes_nothing_else_about_it():
+    x, y = Value(2.0), Value(-3.0)
+    h = x * y
+    z = (h + x).tanh()
+    h.label, z.label, x.label = "h", "z", "x"
+    assert (h.label, z.label, x.label, y.label) == ("h", "z", "x", "")
+    assert (h.op, h.parents, h.is_leaf, x.is_leaf, x.op) == ("*", (x, y), False, True, "")
+    z.backward()
+    x2, y2 = Value(2.0), Value(-3.0)
+    ((x2 * y2 + x2).tanh()).backward()
+    assert (x.grad, y.grad) == (x2.grad, y2.grad)  # the same floats, labels or not
+    h.label = ""
+    assert h.label == "" and h.op == "*"
+    with pytest.raises(TypeError, match="label.*NoneType"):
+        h.label = None
+
+
 def test_repr_shows_data_grad_and_label():
     assert repr(Value(2.0, label="a")) == "Value(data=2.0, grad=0.0, label='a')"
     assert repr(Value(-0.5)) == "Value(data=-0.5, grad=0.0)"
