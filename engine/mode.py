@@ -2,6 +2,8 @@
 
 ``no_grad()`` turns recording off: ops still compute, but their results are plain leaves
 with no parents, so nothing is kept for backward (inference, plotting, optimizer updates).
+It matters for memory too: a graph recorded and never backpropagated stays on the tape
+(``tape.py``) until the next ``backward()`` or until the tape is full.
 ``detect_anomaly()`` turns checking on: the first op whose forward or backward produces
 nan or inf raises ``FloatingPointError`` naming the op, its inputs and the node's label.
 
@@ -47,7 +49,7 @@ class _Switch(ContextDecorator):
 
 
 class no_grad(_Switch):
-    """Context manager (and decorator): ops inside build no graph.
+    """Context manager (and decorator): ops inside build no graph (use it to evaluate).
 
     >>> from engine import Value, no_grad
     >>> x = Value(2.0)
