@@ -19,6 +19,8 @@ gradient to what it held (``old + sum``, as PyTorch does). So two more lists: th
 made since the last backward, and every input older than the tape that an op node uses
 (usually a parameter; an older op node there means the tape does not hold the graph).
 
+Like the switches in ``mode.py``, the tape is one per process, not per thread.
+
 Python's cycle collector also gains: a node referenced by this list is seen as alive at
 once, instead of first being taken for garbage (nothing older refers to it) and then moved
 back when a younger node is found to use it.
