@@ -15,9 +15,11 @@ How a node is stored, and why (this decides both speed and memory):
   only by Python's cycle collector, which then dominates the run time.
 * ``_a`` and ``_b`` hold the inputs: two Values for a binary op, a Value and a number for
   an op with a constant (``x * 3`` keeps 3.0, not a leaf Value made from it), a tuple of
-  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot`` in ``fused.py``).
+  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot`` in ``fused.py``), or two
+  tuples of Values for a neuron with Value inputs (its weights and bias; its inputs).
 * ``_id`` counts creations. Backward visits nodes in decreasing ``_id``, the order
   PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
+  Each new op node is also appended to the tape (``tape.py``), the list backward reads.
 
 Derivatives are written once and work for two kinds of numbers: with floats for an
 ordinary ``backward()``, and with Values for ``grad(..., create_graph=True)``, where the
