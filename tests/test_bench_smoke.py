@@ -66,3 +66,26 @@ def test_w3_gradients_are_right_at_every_depth_run(smoke_run):
     for depth in depths:
         assert depth["status"] == "ok", depth
         assert depth["relative_error"] < 1e-6
+
+
+@pytest.mark.parametrize("workload", ["W1", "W2"])
+def test_two_revisions_can_be_timed_in_turns(workload):
+    if not (REPO_ROOT / ".git").exists():
+        pytest.skip("bench.ab exports revisions with git: this is not a git checkout")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ab", "HEAD", "HEAD", "--workload", workload,
+         "--pairs", "1", "--quick"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{workload}, " in done.stdout and "B / A = " in done.stdout
+    assert "pair 1: A " in done.stderr
+
+
+def test_an_unknown_revision_is_a_usage_error():
+    if not (REPO_ROOT / ".git").exists():
+        pytest.skip("bench.ab exports revisions with git: this is not a git checkout")
+    done = subprocess.run([sys.executable, "-m", "bench.ab", "HEAD", "no-such-revision"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "no-such-revision" in done.stderr and "Traceback" not in done.stderr
