@@ -75,7 +75,9 @@ class Linear(Module):
         lists: the same nodes as one call per input, with the weights read once.
         """
         batch = x if is_batch(x) else [x]
-        for i, row in enumerate(batch):
+        # Checked row by row (for the error message) only when a quick look finds a problem.
+        rows_fit = set(map(type, batch)) <= {list, tuple} and set(map(len, batch)) == {self.nin}
+        for i, row in enumerate([] if rows_fit else batch):
             if isinstance(row, (Value, str)) or not hasattr(row, "__len__"):
                 raise TypeError(f"{self!r} takes a list of {self.nin} numbers or Values, "
                                 f"not {type(row).__name__}")
