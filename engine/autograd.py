@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 from engine import mode, tape
 from engine.value import Value, next_number
-
-_by_creation = attrgetter("_id")
 
 
 def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
@@ -63,7 +60,7 @@ def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
-    ops.sort(key=_by_creation)
+    ops.sort(key=tape.creation_number)
     return ops, leaves
 
 

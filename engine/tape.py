@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.value import Value
 
-_creation_number = attrgetter("_id")
+creation_number = attrgetter("_id")
+"""A node's creation number (its private ``_id``): the key that orders nodes as made."""
 
 LIMIT = 1_000_000
 """Op nodes the tape holds at most: about 150 MB of graph kept alive in the worst case."""
@@ -59,7 +60,7 @@ stop = start + LIMIT
 
 def note_older_inputs(inputs: Sequence[Value]) -> None:
     """Note the inputs made before ``start`` among those of a new n-ary op node."""
-    if inputs and min(map(_creation_number, inputs)) < start:
+    if inputs and min(map(creation_number, inputs)) < start:
         older.extend(x for x in inputs if x._id < start)
 
 
@@ -84,7 +85,7 @@ def graph_of(root: Value) -> tuple[list[Value], list[Value]] | None:
     if any(x._op.arity for x in inputs):
         return None
     # Usually root is the last node made: then the tape itself is the list (no copy).
-    nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=_creation_number)]
+    nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=creation_number)]
     return nodes, [*dict.fromkeys(new_leaves), *inputs]
 
 
