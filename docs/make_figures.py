@@ -5,9 +5,9 @@
     python docs/make_figures.py --out /tmp/f  # somewhere else
 
 Needs matplotlib (``pip install -e '.[plot]'``) and Graphviz's ``dot`` for the graphs.
-Every number comes from the engine, ``nn`` or ``demo.py``: losses from ``nn.losses``,
-derivatives from ``backward()``, the optimizer paths from ``nn.optim``, the metrics from the
-models that ``demo.py`` trains and saves. Seeds are fixed, so a rerun gives the same files.
+Every number comes from the engine or ``nn``: losses from ``nn.losses``, derivatives from
+``backward()``, the optimizer paths from ``nn.optim``, the metrics from the models the
+pages train. Seeds are fixed, so a rerun gives the same files.
 Each figure's code below repeats the setup of the page that shows it (named in its
 docstring), so that the picture and the page's printed numbers describe the same run.
 """
@@ -15,12 +15,9 @@ docstring), so that the picture and the page's printed numbers describe the same
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import math
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,9 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python docs/make_figures.py` from anywhere finds our packages
     sys.path.insert(0, str(ROOT))
 
-import demo
 from engine import Value, no_grad
-from nn import MLP, Module, data, losses, metrics, optim
+from nn import MLP, LogisticRegression, Module, data, losses, metrics, optim
 from viz import GraphvizNotFound, draw_backward, draw_forward, plots, save_backward_html
 from viz.files import write_atomic
 from viz.plots import Curve, Panel, RocPr
@@ -113,7 +109,7 @@ def descent_paths(out: Path, small: bool) -> list[Path]:
     """docs/03-optimization.md: full-batch gradient descent vs SGD on the contours of L(w, b)."""
     xs, ys = line_data()
     n = 15 if small else 61
-    ws, bs = linspace(-1.5, 3.5, n), linspace(-0.5, 4.5, n)
+    ws, bs = linspace(-1.5, 3.5, n), linspace(-0.5, 5.5, n)  # room above the paths for the legend
     with no_grad():
         grid = [[losses.mse([w * x + b for x in xs], ys).data for w in ws] for b in bs]
     gd = descend(xs, ys, batch_size=len(xs), steps=50, lr=0.3)
@@ -189,29 +185,69 @@ def overfitting(out: Path, small: bool) -> list[Path]:
     return [path]
 
 
-# ---- 06: metrics of the demo's models -------------------------------------------------------
+# ---- 06: metrics of the pages' two classifiers ----------------------------------------------
 
 
-def demo_models(out: Path, small: bool) -> list[Path]:
-    """docs/06-metrics.md: confusion matrices, ROC and PR curves of the models demo.py trains.
+def moons_splits() -> tuple[list, list, list, list, list, list]:
+    """The standardized train/validation/test splits of docs/06-metrics.md and 07."""
+    X, y = data.make_moons(300, noise=0.1, seed=0)
+    X_train, y_train, X_val, y_val, X_test, y_test = data.train_val_test_split(X, y, seed=0)
+    scaler = data.Standardizer().fit(X_train)
+    X_train, X_val, X_test = (scaler.transform(part) for part in (X_train, X_val, X_test))
+    return X_train, y_train, X_val, y_val, X_test, y_test
 
-    Runs ``demo.main`` for logistic regression and for the default MLP on the two moons,
-    loads each saved model.json and scores the demo's test split (rebuilt from the same seed).
+
+def chapter6_logistic_regression(X_train: list, y_train: list, steps: int) -> Module:
+    """docs/06-metrics.md: logistic regression, full-batch SGD with lr 1.0."""
+    model = LogisticRegression(2, seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    for _ in range(steps):
+        loss = losses.binary_cross_entropy([model(x) for x in X_train], y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def chapter7_mlp(X_train: list, y_train: list, X_val: list, y_val: list, epochs: int) -> Module:
+    """docs/07-deep-learning.md: MLP 2-16-16-1, Adam, batches of 16, best validation epoch."""
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+
+    def validation_loss() -> float:
+        with no_grad():
+            return losses.binary_cross_entropy_with_logits([model(x) for x in X_val], y_val).data
+
+    optimizer = optim.Adam(model.parameters(), lr=0.02)
+    best = (validation_loss(), model.state_dict())
+    for epoch in range(1, epochs + 1):
+        for xb, yb in data.batches(X_train, y_train, batch_size=16, seed=epoch - 1):
+            loss = losses.binary_cross_entropy_with_logits([model(x) for x in xb], yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        val = validation_loss()
+        if val < best[0]:
+            best = (val, model.state_dict())
+    model.load_state_dict(best[1])
+    return model
+
+
+def page_classifiers(out: Path, small: bool) -> list[Path]:
+    """docs/06-metrics.md: confusion matrices, ROC and PR curves of the test split, for the
+    logistic regression that page trains and the MLP of docs/07-deep-learning.md.
+
+    Both are trained exactly as the pages train them, so the figure and the printed
+    matrices agree (the ``--small`` run trains briefly and only checks the drawing).
     """
-    size = ["--samples", "80", "--epochs", "2"] if small else []
-    runs = {"logistic regression": ["--model", "logreg"], "MLP 2-16-16-1": ["--model", "mlp"]}
+    X_train, y_train, X_val, y_val, X_test, y_test = moons_splits()
+    logistic = chapter6_logistic_regression(X_train, y_train, steps=5 if small else 100)
+    mlp = chapter7_mlp(X_train, y_train, X_val, y_val, epochs=1 if small else 15)
     matrices, curves = {}, {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, flags in runs.items():
-            folder = Path(tmp) / flags[1]
-            argv = [*flags, *size, "--out", str(folder), "--quiet"]
-            with contextlib.redirect_stdout(io.StringIO()):
-                demo.main(argv)
-            args = demo.parse_args(argv)
-            model = Module.load(folder / "model.json")
-            X_test, y_test = demo_test_split(args)
-            scores = demo.scores_of(model, args, X_test)
-            y_pred = demo.predict(scores, args)
+    with no_grad():
+        for name, model, threshold in (("logistic regression (chapter 6)", logistic, 0.5),
+                                       ("MLP 2-16-16-1 (chapter 7)", mlp, 0.0)):
+            scores = [model(x).data for x in X_test]
+            y_pred = [int(s > threshold) for s in scores]
             matrices[name] = metrics.confusion_matrix(y_test, y_pred, labels=[0, 1])
             fpr, tpr, _ = metrics.roc_curve(y_test, scores)
             precision, recall, _ = metrics.precision_recall_curve(y_test, scores)
@@ -223,15 +259,6 @@ def demo_models(out: Path, small: bool) -> list[Path]:
     return [matrix_path, curve_path]
 
 
-def demo_test_split(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
-    """The test split of a demo run, standardized as the demo does it (step 1 of demo.main)."""
-    X, y = demo.DATASETS[args.dataset].make(args.samples, args.seed)
-    X_train, _, _, _, X_test, y_test = data.train_val_test_split(
-        X, y, val=0.15, test=0.15, seed=args.seed)
-    scaler = data.Standardizer().fit(X_train)
-    return scaler.transform(X_test), y_test
-
-
 # ---- 07: activations ------------------------------------------------------------------------
 
 
@@ -240,7 +267,7 @@ def activations(out: Path, small: bool) -> list[Path]:
     xs = linspace(-4.0, 4.0, 17 if small else 161)
     panels = []
     for name, f, formula in (("sigmoid", Value.sigmoid, "1 / (1 + e^-x)"),
-                             ("tanh", Value.tanh, "tanh x"),
+                             ("tanh", Value.tanh, "(e^x - e^-x) / (e^x + e^-x)"),
                              ("ReLU", Value.relu, "max(0, x)")):
         ys = [f(Value(x)).data for x in xs]
         slopes = [slope(f, x) for x in xs]
@@ -293,7 +320,7 @@ def graphs(out: Path, small: bool) -> list[Path]:
     loss, params = tiny_network()
     forward = draw_forward(loss, params=params)
     loss.backward()
-    backward = draw_backward(loss, params=params)
+    backward = draw_backward(loss, params=params, rankdir="TB")  # three numbers per edge: tall, not wide
     paths = [write_atomic(out / f"tiny_net_{name}.svg", graph.pipe(format="svg", encoding="utf-8"))
              for name, graph in (("forward", forward), ("backward", backward))]
     loss, params = worked_example()
@@ -302,7 +329,8 @@ def graphs(out: Path, small: bool) -> list[Path]:
     return paths
 
 
-FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, demo_models, activations, graphs]
+FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, page_classifiers, activations,
+                 graphs]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{row['N']:6d}  {row['numeric_passes']:>26d}  {row['chain_passes']:>10d}"
               f"  |  {row['numeric_seconds']:>13.4f}s  {row['chain_seconds']:>9.4f}s"
               f"  {ratio:>6.0f}x  |  {row['max_difference']:.1e}")
-    print("(chain rule: 1 forward pass, then 1 backward pass of about the same cost)")
+    print("(chain rule: 1 forward pass, then 1 backward pass costing a small multiple of it, 1-3x)")
     large = rows[len(rows) // 2:]  # small models are dominated by fixed overheads
     if len(large) >= 2:
         sizes = [row["N"] for row in large]
