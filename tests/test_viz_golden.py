@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import Value, linear
+from nn import MLP
 from viz import backward_steps, by_label_prefix, draw_backward, draw_forward
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -40,6 +41,15 @@ def two_neurons():
     return loss, [*w, b, v, c]
 
 
+def small_mlp():
+    """A real model, MLP(2 -> 3 -> 1), and the squared error of one point (every ReLU on)."""
+    model = MLP(2, [3, 1], seed=1)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return loss, model
+
+
 def drawing(case):
     if case == "readme_forward":
         return draw_forward(readme_example())
@@ -49,6 +59,9 @@ def drawing(case):
         return draw_backward(readme_example(), rankdir="TB", precision=3)
     if case == "readme_step2":
         return backward_steps(readme_example(), pin_layout=False)[2]
+    if case == "mlp_named_backward":
+        loss, model = small_mlp()
+        return draw_backward(loss, params=dict(model.named_parameters()))
     loss, params = two_neurons()
     if case == "neurons_forward_clusters":
         return draw_forward(loss, params=params, clusters=by_label_prefix)
@@ -56,7 +69,7 @@ def drawing(case):
 
 
 CASES = ["readme_forward", "readme_backward", "readme_backward_tb", "readme_step2",
-         "neurons_forward_clusters", "neurons_backward_clusters"]
+         "neurons_forward_clusters", "neurons_backward_clusters", "mlp_named_backward"]
 
 
 @pytest.mark.parametrize("case", CASES)

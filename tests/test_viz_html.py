@@ -5,34 +5,28 @@ one frame per step, escaped labels, an atomic write. The browser tests open the 
 real headless Chromium, driven through the DevTools protocol over a pipe (standard library
 only: no selenium, no websocket package): the buttons and the arrow keys move through
 every frame, play runs to the end, a screenshot shows the picture's colours, no request
-leaves the page, and a label holding a script shows as text and runs nothing.
+leaves the page, and a label holding a script shows as text and runs nothing. The driver is
+``tests/chromium.py``.
 """
 
 import base64
 import hashlib
-import json
 import os
 import re
-import select
-import shutil
 import stat
-import struct
-import subprocess
-import sys
 import time
-import zlib
 
 import pytest
 
 from engine import Value, backward_order
+from tests.chromium import chromium_fixture, needs_chromium, png_pixels
+from tests.viz_reading import (
+    counter,
+    needs_dot,
+    step_through_with_buttons,
+    visible_frames,
+)
 from viz import GraphvizNotFound, save_backward_html
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
-                             "the HTML stepper is tested in a real browser")
 
 SCRIPT_LABEL = "<script>alert(1)</script>"
 IMG_LABEL = '<img src=x onerror="alert(2)">'
@@ -122,145 +116,7 @@ def test_the_play_interval_must_be_a_positive_int(interval, tmp_path):
 # ---- a real browser ------------------------------------------------------------------------
 
 
-# Runs `command` with the pipe ends given as its first two arguments on descriptors 3 and 4.
-# Both are first copied to numbers >= 5, so that placing one never overwrites the other.
-ON_FDS_3_AND_4 = """
-import fcntl, os, sys
-read_end, write_end = (fcntl.fcntl(int(fd), fcntl.F_DUPFD, 5) for fd in sys.argv[1:3])
-os.dup2(read_end, 3)
-os.dup2(write_end, 4)
-os.execv(sys.argv[3], sys.argv[3:])
-"""
-
-
-class Chromium:
-    """Headless Chromium driven by the DevTools protocol on a pipe.
-
-    With ``--remote-debugging-pipe`` Chromium reads JSON commands on its file descriptor 3
-    and writes replies and events on 4, each message ended by a NUL byte.
-    """
-
-    def __init__(self, profile):
-        to_read, to_write = os.pipe()
-        from_read, from_write = os.pipe()
-        command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-background-networking", "--disable-component-update",
-                   "--disable-sync", "--no-first-run", "--no-default-browser-check",
-                   f"--user-data-dir={profile}", "--remote-debugging-pipe",
-                   "--window-size=1200,800", "about:blank"]
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", ON_FDS_3_AND_4, str(to_read), str(from_write), *command],
-            pass_fds=(to_read, from_write), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(to_read)
-        os.close(from_write)
-        self.commands, self.replies = to_write, from_read
-        self.pending = b""
-        self.last_id = 0
-        self.events = []
-        self.session = None
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget",
-                                 {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            self.send(f"{domain}.enable")
-
-    def _message(self, deadline):
-        while b"\0" not in self.pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("Chromium did not answer in time")
-            if select.select([self.replies], [], [], left)[0]:
-                chunk = os.read(self.replies, 1 << 16)
-                if not chunk:
-                    raise RuntimeError("Chromium closed its DevTools pipe")
-                self.pending += chunk
-        message, self.pending = self.pending.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method, params=None, timeout=30):
-        self.last_id += 1
-        message = {"id": self.last_id, "method": method, "params": params or {}}
-        if self.session and not method.startswith(("Target.", "Browser.")):
-            message["sessionId"] = self.session
-        os.write(self.commands, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._message(deadline)
-            if reply.get("id") == self.last_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self.events.append(reply)
-
-    def wait_for(self, method, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, event in enumerate(self.events):
-                if event.get("method") == method:
-                    return self.events.pop(i)
-            self.events.append(self._message(deadline))
-
-    def events_named(self, method):
-        return [e for e in self.events if e.get("method") == method]
-
-    def open(self, url):
-        self.send("Page.navigate", {"url": "about:blank"})
-        self.wait_for("Page.loadEventFired")
-        self.events.clear()
-        self.send("Page.navigate", {"url": url})
-        self.wait_for("Page.loadEventFired")
-
-    def js(self, expression):
-        result = self.send("Runtime.evaluate", {"expression": expression,
-                                                "returnByValue": True})
-        assert "exceptionDetails" not in result, result
-        return result["result"].get("value")
-
-    def press(self, key, code):
-        for kind in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key,
-                                                 "windowsVirtualKeyCode": code})
-
-    def click(self, element_id):
-        box = self.js(f"(function () {{ var r = document.getElementById('{element_id}')"
-                      f".getBoundingClientRect(); return [r.x + r.width / 2, "
-                      f"r.y + r.height / 2]; }})()")
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
-                                                   "button": "left", "clickCount": 1})
-
-    def visible_frames(self):
-        return self.js("Array.from(document.querySelectorAll('.frame'))"
-                       ".filter(function (f) { return getComputedStyle(f).display !== 'none'; })"
-                       ".map(function (f) { return Number(f.id.split('-')[1]); })")
-
-    def counter(self):
-        return self.js("document.getElementById('counter').textContent")
-
-    def close(self):
-        try:
-            self.send("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.commands)
-        os.close(self.replies)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot is not installed: the page cannot be made")
-    chromium = Chromium(tmp_path_factory.mktemp("chromium-profile"))
-    yield chromium
-    chromium.close()
+browser = chromium_fixture()
 
 
 def page_url(tmp_path, y, **options):
@@ -274,18 +130,15 @@ def readme_page(tmp_path_factory, browser):
 
 
 def assert_no_errors(browser):
-    problems = browser.events_named("Runtime.exceptionThrown") + [
-        e for e in browser.events_named("Log.entryAdded")
-        if e["params"]["entry"]["level"] == "error"]
-    assert problems == []
+    assert browser.errors() == []
 
 
 @needs_chromium
 def test_the_page_opens_on_step_0_with_one_frame_shown(browser, readme_page):
     browser.open(readme_page)
     assert browser.js("document.title") == "Backpropagation of y, step by step"
-    assert browser.counter() == "step 0 of 4"
-    assert browser.visible_frames() == [0]
+    assert counter(browser) == "step 0 of 4"
+    assert visible_frames(browser) == [0]
     assert browser.js("document.querySelectorAll('.frame svg').length") == 5
     assert_no_errors(browser)
 
@@ -293,34 +146,26 @@ def test_the_page_opens_on_step_0_with_one_frame_shown(browser, readme_page):
 @needs_chromium
 def test_the_buttons_move_through_every_frame_and_back(browser, readme_page):
     browser.open(readme_page)
-    for k in range(1, 5):
-        browser.click("next")
-        assert browser.visible_frames() == [k]
-        assert browser.counter() == f"step {k} of 4"
-    assert browser.js("document.getElementById('next').disabled") is True
-    for k in range(3, -1, -1):
-        browser.click("prev")
-        assert browser.visible_frames() == [k]
-    assert browser.js("document.getElementById('prev').disabled") is True
+    step_through_with_buttons(browser, "body", last=4)
     assert_no_errors(browser)
 
 
 @needs_chromium
 def test_the_arrow_keys_home_and_end_move_through_the_frames(browser, readme_page):
     browser.open(readme_page)
-    seen = [browser.visible_frames()]
+    seen = [visible_frames(browser)]
     for _ in range(5):   # one more than needed: the last frame stays
         browser.press("ArrowRight", 39)
-        seen.append(browser.visible_frames())
+        seen.append(visible_frames(browser))
     assert seen == [[0], [1], [2], [3], [4], [4]]
     browser.press("Home", 36)
-    assert browser.visible_frames() == [0]
+    assert visible_frames(browser) == [0]
     browser.press("ArrowLeft", 37)
-    assert browser.visible_frames() == [0]
+    assert visible_frames(browser) == [0]
     browser.press("End", 35)
-    assert browser.visible_frames() == [4]
+    assert visible_frames(browser) == [4]
     browser.press("ArrowLeft", 37)
-    assert browser.visible_frames() == [3]
+    assert visible_frames(browser) == [3]
 
 
 @needs_chromium
@@ -345,62 +190,23 @@ def test_nodes_stay_in_place_from_frame_to_frame(browser, readme_page):
 @needs_chromium
 def test_play_runs_through_to_the_last_frame_and_stops(browser, tmp_path):
     browser.open(page_url(tmp_path, readme_example(), interval_ms=40))
-    browser.click("play")
+    browser.click("#play")
     seen = set()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        seen.update(browser.visible_frames())
+        seen.update(visible_frames(browser))
         if browser.js("document.getElementById('play').textContent").endswith("play"):
             break
         time.sleep(0.02)
-    assert browser.visible_frames() == [4]
-    assert 4 in seen and browser.counter() == "step 4 of 4"
+    assert visible_frames(browser) == [4]
+    assert 4 in seen and counter(browser) == "step 4 of 4"
 
 
 @needs_chromium
 def test_an_address_ending_in_a_step_number_opens_that_step(browser, readme_page):
     browser.open(readme_page + "#3")
-    assert browser.visible_frames() == [3]
-    assert browser.counter() == "step 3 of 4"
-
-
-def png_pixels(data):
-    """Width, height and RGB(A) rows of an 8-bit, non-interlaced PNG (what Chromium writes)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    position, compressed = 8, b""
-    while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        position += 12 + length
-        if kind == b"IHDR":
-            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            compressed += body
-    assert depth == 8 and colour in (2, 6) and interlace == 0
-    size = 3 if colour == 2 else 4
-    raw = zlib.decompress(compressed)
-    stride = width * size
-    rows, above = [], bytearray(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, row = raw[start], bytearray(raw[start + 1:start + 1 + stride])
-        for x in range(stride):   # undo the PNG filter of this row
-            left = row[x - size] if x >= size else 0
-            up, corner = above[x], (above[x - size] if x >= size else 0)
-            if kind == 1:
-                row[x] = (row[x] + left) & 255
-            elif kind == 2:
-                row[x] = (row[x] + up) & 255
-            elif kind == 3:
-                row[x] = (row[x] + (left + up) // 2) & 255
-            elif kind == 4:
-                guess = left + up - corner
-                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
-                              (abs(guess - corner), 2, corner))[2]
-                row[x] = (row[x] + nearest) & 255
-        rows.append(bytes(row))
-        above = row
-    return width, height, size, rows
+    assert visible_frames(browser) == [3]
+    assert counter(browser) == "step 3 of 4"
 
 
 @needs_chromium

@@ -49,3 +49,34 @@ def visible(attributes: str) -> str:
 def label_of(graph, name: str) -> str:
     """The visible text of node ``name``."""
     return visible(nodes(graph)[name])
+
+
+# ---- a stepper in the browser (tests.chromium) ---------------------------------------------
+
+
+def visible_frames(browser, root: str = "body") -> list[int]:
+    """The steps of the frames shown inside the element ``root`` (a CSS selector)."""
+    return browser.js(
+        f"Array.from(document.querySelector({root!r}).querySelectorAll('.frame'))"
+        ".filter(function (f) { return getComputedStyle(f).display !== 'none'; })"
+        ".map(function (f) { return Number(f.getAttribute('data-step')); })")
+
+
+def counter(browser, root: str = "body") -> str:
+    """What the step counter inside ``root`` says: ``step 2 of 4``."""
+    return browser.js(f"document.querySelector({root!r}).querySelector('.counter').textContent")
+
+
+def step_through_with_buttons(browser, root: str, last: int) -> None:
+    """Click next through every frame and previous back to the first, checking each."""
+    assert visible_frames(browser, root) == [0]
+    assert counter(browser, root) == f"step 0 of {last}"
+    for k in range(1, last + 1):
+        browser.click(f"{root} .next")
+        assert visible_frames(browser, root) == [k]
+        assert counter(browser, root) == f"step {k} of {last}"
+    assert browser.js(f"document.querySelector({(root + ' .next')!r}).disabled") is True
+    for k in range(last - 1, -1, -1):
+        browser.click(f"{root} .prev")
+        assert visible_frames(browser, root) == [k]
+    assert browser.js(f"document.querySelector({(root + ' .prev')!r}).disabled") is True

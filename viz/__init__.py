@@ -5,10 +5,12 @@
     draw_forward(y)                  # values flowing forward (inline in Jupyter)
     draw_backward(y).render("y")     # gradients flowing back, the chain rule on every edge
     save_backward_html(y, "y.html")  # a page that steps through backprop node by node
+    backward_steps(y)                # the same stepper, inline in a notebook
 
 Read in this order: ``trace.py`` (the graph as plain data), ``flow.py`` (the chain rule's
 numbers on each edge), ``style.py`` (options, colours, text), ``draw.py`` (the pictures),
-``steps.py`` (one picture per backward step), ``html.py`` (the stepper page),
+``names.py`` (a model's parameter names), ``steps.py`` (one picture per backward step),
+``stepper.py`` (those pictures as a notebook's stepper), ``html.py`` (the stepper's HTML),
 ``examples.py`` (the pictures in docs/img). Building pictures and their DOT text needs only
 Python; rendering them needs Graphviz's ``dot`` program and the ``graphviz`` package that
 runs it (``viz.GraphvizNotFound`` says how to install them).
@@ -16,8 +18,8 @@ runs it (``viz.GraphvizNotFound`` says how to install them).
 
 from viz.draw import draw_backward, draw_forward
 from viz.graph import Graph, GraphvizNotFound
-from viz.html import save_backward_html
-from viz.steps import backward_steps
+from viz.stepper import Steps
+from viz.steps import backward_steps, save_backward_html
 from viz.style import by_label_prefix, format_number
 from viz.trace import Edge, Trace, trace
 
@@ -25,6 +27,7 @@ __all__ = [
     "Edge",
     "Graph",
     "GraphvizNotFound",
+    "Steps",
     "Trace",
     "backward_steps",
     "by_label_prefix",

@@ -18,11 +18,12 @@ on the right: its edges are written input -> op, as in the forward graph, with
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from engine import Value
 from viz.flow import Flow, Message, gradient_flow, same_float
 from viz.graph import Graph
+from viz.names import Params
 from viz.style import (
     COLOURS,
     HIGHLIGHT,
@@ -48,7 +49,7 @@ def draw_forward(
     *,
     rankdir: str = "LR",
     precision: int = 4,
-    params: Collection[Value] | None = None,
+    params: Params = None,
     clusters: ClusterSpec = None,
     max_nodes: int | None = 300,
 ) -> Graph:
@@ -56,7 +57,10 @@ def draw_forward(
 
     Nodes are named ``v0..vN`` in creation order. Options (shared by every drawing):
     ``rankdir`` "LR" or "TB"; ``precision`` significant digits (1e-5 stays 1e-05);
-    ``params`` the Values to colour as parameters (other leaves are inputs);
+    ``params`` the Values to colour as parameters (other leaves are inputs): a model's
+    ``parameters()``, or its ``named_parameters()`` (as a dict or as the list of pairs),
+    which also names each parameter after PyTorch (``w[1,0]`` in a box ``layers.0``) and
+    each fused neuron after its weights (``layers.0 neuron 1``), see ``viz.names``;
     ``clusters`` a mapping or a function from Value to a group name, drawn as one box per
     group (``viz.by_label_prefix`` groups "layers.0.neuron3.w1" under "layers.0.neuron3";
     what lies between two members of a group joins it, so a box has no holes);
@@ -73,7 +77,7 @@ def draw_backward(
     *,
     rankdir: str = "LR",
     precision: int = 4,
-    params: Collection[Value] | None = None,
+    params: Params = None,
     clusters: ClusterSpec = None,
     max_nodes: int | None = 300,
 ) -> Graph:
@@ -164,6 +168,7 @@ class Picture:
         self.flow = flow
         self.after_step = after_step
         self.positions = positions or {}
+        self.group_of: Mapping[Value, str | None] = {}
 
     # ---- the whole graph -------------------------------------------------------------------
 
@@ -184,9 +189,9 @@ class Picture:
             edge_attr={"fontname": "Helvetica", "fontsize": "10"},
         )
         groups: dict[str | None, list[tuple[str, str, dict[str, str]]]] = {None: []}
-        group_of = boxes(self.trace, self.options)
+        self.group_of = boxes(self.trace, self.options)
         for value in self.trace.values:
-            groups.setdefault(group_of[value], []).extend(self._nodes(value))
+            groups.setdefault(self.group_of[value], []).extend(self._nodes(value))
         for name, label, attrs in groups.pop(None):
             graph.node(name, label, **attrs)
         for corner in CORNERS:
@@ -234,7 +239,8 @@ class Picture:
 
     def _header(self, value: Value) -> str:
         name = small(self.trace.name(value))
-        return f"<B>{escape(value.label)}</B> {name}" if value.label else name
+        label = self.options.shown_label(value, self.group_of.get(value))
+        return f"<B>{escape(label)}</B> {name}" if label else name
 
     def _value_rows(self, value: Value) -> list[str]:
         data = f"data {self.options.number(value.data)}"

@@ -1,16 +1,23 @@
-"""A single web page that steps through backprop: open it in any browser, offline.
+"""The stepper through backprop as HTML: a page of its own, or a piece of a notebook.
 
-The page holds every frame of ``backward_steps`` as inline SVG, one caption under each
+Both hold every frame of ``backward_steps`` as inline SVG, one caption under each
 (under, so that a caption longer than the last never pushes the picture down),
 previous / play / next buttons and keyboard control (left and right arrows, Home, End,
-space). Nothing is fetched: no network, no CDN, no external file. ``#5`` at the end of
-the page's address opens step 5.
+space), run by one script, ``STEPPER``. Nothing is fetched: no network, no CDN, no
+external file.
+
+* ``page``: a whole file to open in any browser, offline. The keys work anywhere on the
+  page, and ``#5`` at the end of its address opens step 5.
+* ``fragment``: what a notebook shows in a cell's output. Several can sit in one
+  notebook, so each has an id of its own and finds its frames and buttons inside itself;
+  the keys work once it has the focus (click it), and it leaves the notebook's address
+  and shortcuts alone.
 
 Safety: labels are escaped by ``viz.style.escape`` before Graphviz sees them, and
 Graphviz escapes text again in the SVG it writes; captions are escaped here. On top of
 that, the page's Content-Security-Policy allows exactly one script, the page's own (by
 its SHA-256 hash), and no fetch of any kind, so even a label that slipped through could
-not run code or reach the network.
+not run code or reach the network. (A notebook sets its own policy for its outputs.)
 """
 
 from __future__ import annotations
@@ -18,28 +25,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import re
-import shutil
-from collections.abc import Collection
-from pathlib import Path
+import uuid
+from collections.abc import Sequence
 
-from engine import Value
-from viz.files import write_atomic
-from viz.graph import GraphvizNotFound
-from viz.steps import backward_steps
-from viz.style import ClusterSpec
+from viz.graph import Graph
 
-SCRIPT = """
-(function () {
+# The stepper: ``root`` holds the .frame sections and the .prev/.play/.next/.counter
+# controls; ``keys`` is where key presses are listened for; ``useAddress`` keeps the step
+# in the address (#3) and starts from it.
+STEPPER = """
+function chainruleStepper(root, keys, useAddress) {
   "use strict";
-  var frames = document.querySelectorAll(".frame");
+  var frames = root.querySelectorAll(".frame");
   var last = frames.length - 1;
-  var counter = document.getElementById("counter");
-  var prev = document.getElementById("prev");
-  var next = document.getElementById("next");
-  var play = document.getElementById("play");
-  var interval = Number(document.body.getAttribute("data-interval")) || 1000;
+  var counter = root.querySelector(".counter");
+  var prev = root.querySelector(".prev");
+  var next = root.querySelector(".next");
+  var play = root.querySelector(".play");
+  var interval = Number(root.getAttribute("data-interval")) || 1000;
   var current = 0;
   var timer = null;
 
@@ -51,10 +55,12 @@ SCRIPT = """
     counter.textContent = "step " + current + " of " + last;
     prev.disabled = current === 0;
     next.disabled = current === last;
-    try {
-      history.replaceState(null, "", "#" + current);
-    } catch (e) {
-      // some browsers refuse to change the address of a local file; stepping still works
+    if (useAddress) {
+      try {
+        history.replaceState(null, "", "#" + current);
+      } catch (e) {
+        // some browsers refuse to change the address of a local file; stepping still works
+      }
     }
   }
 
@@ -85,7 +91,7 @@ SCRIPT = """
   prev.addEventListener("click", function () { stop(); show(current - 1); });
   next.addEventListener("click", function () { stop(); show(current + 1); });
   play.addEventListener("click", toggle);
-  document.addEventListener("keydown", function (event) {
+  keys.addEventListener("keydown", function (event) {
     var moves = {ArrowLeft: current - 1, ArrowRight: current + 1, Home: 0, End: last};
     if (event.key in moves) {
       stop();
@@ -96,10 +102,20 @@ SCRIPT = """
       return;
     }
     event.preventDefault();
+    if (!useAddress) {
+      event.stopPropagation();  // in a notebook, the key was for the stepper, not the cells
+    }
   });
-  var start = parseInt(location.hash.slice(1), 10);
+  var start = useAddress ? parseInt(location.hash.slice(1), 10) : NaN;
   show(isNaN(start) ? 0 : start);
-})();
+}
+"""
+
+SCRIPT = f"""
+(function () {{
+{STEPPER}
+chainruleStepper(document.body, document, true);
+}})();
 """
 
 STYLE = """
@@ -112,44 +128,62 @@ button { font-size: 1em; padding: 0.3em 0.8em; }
 .picture svg { max-width: 100%; height: auto; }
 """
 
+# The same look inside a notebook, every rule kept inside the stepper's own box.
+FRAGMENT_STYLE = """
+.chainrule-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; outline: none; }
+.chainrule-stepper:focus-visible { outline: 2px solid #8ab4f8; }
+.chainrule-stepper nav { display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }
+.chainrule-stepper button { font-size: 1em; padding: 0.3em 0.8em; }
+.chainrule-stepper .counter { font-weight: bold; margin-left: 0.5em; }
+.chainrule-stepper .help { color: #666; font-size: 0.9em; margin: 0; }
+.chainrule-stepper .caption { font-size: 1.05em; max-width: 70em; }
+.chainrule-stepper .picture svg { max-width: 100%; height: auto; }
+.chainrule-stepper .frame[hidden] { display: none !important; }
+"""
 
-def save_backward_html(
-    root: Value,
-    path: str | os.PathLike[str],
-    *,
-    interval_ms: int = 1200,
-    rankdir: str = "LR",
-    precision: int = 4,
-    params: Collection[Value] | None = None,
-    clusters: ClusterSpec = None,
-    max_nodes: int | None = 300,
-) -> Path:
-    """Write a page stepping through ``root.backward()`` one node at a time; return its path.
+HELP = ("Each edge reads upstream &times; local = contribution; a node's grad is the sum of "
+        "what it receives.")
 
-    Frame k is ``backward_steps(root)[k]`` drawn as SVG (so Graphviz's ``dot`` must be
-    installed), with its caption. ``interval_ms`` is the delay between frames when playing.
-    The file is replaced atomically: a failed save leaves any old file as it was.
-    Other options as in ``draw_forward``.
+
+def frame_svgs(frames: Sequence[Graph]) -> list[str]:
+    """Each frame drawn as SVG for inline use (Graphviz's ``dot`` must be installed).
+
+    The XML prolog and doctype are dropped, and every picture gets one size, so that none
+    is scaled apart from the others.
     """
-    if type(interval_ms) is not int or interval_ms < 1:
-        raise ValueError(f"interval_ms must be a positive int, not {interval_ms!r}")
-    if shutil.which("dot") is None:  # the frames are drawn by dot: say so before any work
-        raise GraphvizNotFound()
-    frames = backward_steps(root, rankdir=rankdir, precision=precision, params=params,
-                            clusters=clusters, max_nodes=max_nodes)
     svgs = [frame.pipe(format="svg", encoding="utf-8") for frame in frames]
-    # Inline SVG: drop the XML prolog and doctype; one size for all, so none is scaled apart.
-    svgs = same_size([svg[svg.index("<svg"):] for svg in svgs])
+    return same_size([svg[svg.index("<svg"):] for svg in svgs])
+
+
+def _controls(last: int, ids: bool) -> str:
+    """The buttons and the counter; with ``ids`` (a page has one stepper) also by id."""
+    def attrs(name: str) -> str:
+        return f'class="{name}"' + (f' id="{name}"' if ids else "")
+    return (f"<nav>\n"
+            f'<button {attrs("prev")} type="button">&#9664; previous</button>\n'
+            f'<button {attrs("play")} type="button">&#9654; play</button>\n'
+            f'<button {attrs("next")} type="button">next &#9654;</button>\n'
+            f'<span {attrs("counter")} aria-live="polite">step 0 of {last}</span>\n'
+            f"</nav>")
+
+
+def _sections(frames: Sequence[Graph], svgs: Sequence[str], ids: bool) -> str:
     sections = []
     for k, (frame, svg) in enumerate(zip(frames, svgs)):
+        frame_id = f' id="frame-{k}"' if ids else ""
         sections.append(
-            f'<section class="frame" id="frame-{k}"{"" if k == 0 else " hidden"}>\n'
+            f'<section class="frame"{frame_id} data-step="{k}"{"" if k == 0 else " hidden"}>\n'
             f'<div class="picture">{svg}</div>\n'
             f'<p class="caption">{html.escape(frame.caption)}</p>\n</section>'
         )
-    name = html.escape(root.label or "the output")
+    return "\n".join(sections)
+
+
+def page(frames: Sequence[Graph], svgs: Sequence[str], name: str, interval_ms: int) -> str:
+    """A whole HTML file stepping through ``frames`` (drawn as ``svgs``), about ``name``."""
+    name = html.escape(name)
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
-    page = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -160,22 +194,45 @@ def save_backward_html(
 </head>
 <body data-interval="{interval_ms}">
 <h1>Backpropagation of {name}, step by step</h1>
-<nav>
-<button id="prev" type="button">&#9664; previous</button>
-<button id="play" type="button">&#9654; play</button>
-<button id="next" type="button">next &#9654;</button>
-<span id="counter" aria-live="polite">step 0 of {len(frames) - 1}</span>
-</nav>
+{_controls(len(frames) - 1, ids=True)}
 <p class="help">Keys: &larr; and &rarr; step back and forth, Home and End jump, space plays.
-Each edge reads upstream &times; local = contribution; a node's grad is the sum of what it receives.</p>
+{HELP}</p>
 <main>
-{chr(10).join(sections)}
+{_sections(frames, svgs, ids=True)}
 </main>
 <script>{SCRIPT}</script>
 </body>
 </html>
 """
-    return write_atomic(Path(path), page)
+
+
+def fragment(frames: Sequence[Graph], svgs: Sequence[str], interval_ms: int) -> str:
+    """The stepper as a piece of HTML for a notebook's output, with an id of its own.
+
+    Each call makes a new id, so two displays of the same steps step independently.
+    """
+    box = f"chainrule-stepper-{uuid.uuid4().hex}"
+    start = f"""
+(function () {{
+{STEPPER}
+var root = document.getElementById("{box}");
+if (root !== null && !root.hasAttribute("data-ready")) {{
+  root.setAttribute("data-ready", "");
+  chainruleStepper(root, root, false);
+}}
+}})();
+"""
+    # data-lm-suppress-shortcuts: JupyterLab leaves the keys pressed inside it to it.
+    return f"""<div class="chainrule-stepper" id="{box}" tabindex="0"
+data-interval="{interval_ms}" data-lm-suppress-shortcuts="true">
+<style>{FRAGMENT_STYLE}</style>
+{_controls(len(frames) - 1, ids=False)}
+<p class="help">Click the stepper, then: &larr; and &rarr; step back and forth, Home and End
+jump, space plays. {HELP}</p>
+{_sections(frames, svgs, ids=False)}
+<script>{start}</script>
+</div>
+"""
 
 
 SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="0\.00 0\.00 '

@@ -4,7 +4,8 @@ Colour convention (that of Eureka Labs' micrograd; torchviz instead paints every
 needs a gradient light blue):
 
 * inputs (leaves that are not parameters): light blue
-* parameters (the Values passed as ``params=``, e.g. ``model.parameters()``): pale green
+* parameters (the Values passed as ``params=``, e.g. ``dict(model.named_parameters())``,
+  which also names them, see ``viz.names``, or ``model.parameters()``): pale green
 * the output (the root being drawn): khaki
 * intermediate results: white; the ops that made them: light grey ellipses
 * in backward steps, the node being processed and the edges it writes: red
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from engine import Value
+from viz.names import Name, Params, neuron_name, read_params
 
 ClusterSpec = Mapping[Value, str] | Callable[[Value], str | None] | None
 
@@ -47,6 +49,7 @@ class Options:
     params: frozenset[Value] = frozenset()
     clusters: ClusterSpec = None
     max_nodes: int | None = 300
+    names: Mapping[Value, Name] = field(default_factory=dict)
 
     def number(self, x: float) -> str:
         """``x`` with ``precision`` significant digits (see ``format_number``)."""
@@ -61,21 +64,53 @@ class Options:
         return "input" if value.is_leaf else "intermediate"
 
     def cluster_of(self, value: Value) -> str | None:
-        """The group name ``value`` is drawn in, or None to draw it outside any group."""
+        """The group name ``value`` is drawn in, or None to draw it outside any group.
+
+        ``clusters`` decides first; where it gives None, a named parameter (or a neuron
+        named after its weights) goes to its module's box, ``layers.0``.
+        """
         spec = self.clusters
-        if spec is None:
-            return None
-        group = spec.get(value) if isinstance(spec, Mapping) else spec(value)
+        group = None
+        if spec is not None:
+            group = spec.get(value) if isinstance(spec, Mapping) else spec(value)
         if group is not None and not isinstance(group, str):
             raise TypeError(f"clusters must give a str or None for each Value, not "
                             f"{type(group).__name__} ({group!r})")
+        if not group:
+            name = self.name_of(value)
+            group = name.module if name is not None else None
         return group or None
+
+    def name_of(self, value: Value) -> Name | None:
+        """The model's name for ``value``: a named parameter's, or a fused neuron's."""
+        if not self.names:
+            return None
+        name = self.names.get(value)
+        if name is None and value.op in NEURON_OPS and value.parents:
+            roles = operand_roles(value)
+            weights = [p for p, role in zip(value.parents, roles) if role.startswith("w")]
+            name = neuron_name(weights, self.names)
+        return name
+
+    def label_of(self, value: Value) -> str:
+        """What a reader calls ``value``: its label, else its name in the model, else ""."""
+        if value.label:
+            return value.label
+        name = self.name_of(value)
+        return name.full if name is not None else ""
+
+    def shown_label(self, value: Value, group: str | None) -> str:
+        """``label_of``, shortened inside the box of the value's own module: ``w[1,0]``."""
+        name = None if value.label else self.name_of(value)
+        if name is not None and name.module and name.module == group:
+            return name.short
+        return self.label_of(value)
 
 
 def make_options(
     rankdir: str = "LR",
     precision: int = 4,
-    params: Collection[Value] | None = None,
+    params: Params = None,
     clusters: ClusterSpec = None,
     max_nodes: int | None = 300,
 ) -> Options:
@@ -91,14 +126,8 @@ def make_options(
     if clusters is not None and not (isinstance(clusters, Mapping) or callable(clusters)):
         raise TypeError(f"clusters must be a mapping or a function from Value to a group "
                         f"name, not {type(clusters).__name__}")
-    if params is None:
-        params = ()
-    if isinstance(params, Value) or not isinstance(params, Collection):
-        raise TypeError(f"params must be a collection of Values, not {type(params).__name__}")
-    for p in params:
-        if type(p) is not Value:
-            raise TypeError(f"params must hold Values only, not {type(p).__name__} ({p!r})")
-    return Options(rankdir, precision, frozenset(params), clusters, max_nodes)
+    values, names = read_params(params)
+    return Options(rankdir, precision, values, clusters, max_nodes, names)
 
 
 def by_label_prefix(value: Value) -> str | None:
