@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from engine import Value, no_grad
-from nn import MLP, LogisticRegression, data, losses, metrics, optim
+from engine import Value
+from nn import MLP, LogisticRegression, data, metrics, optim, training
 from viz.files import write_atomic
 
 
@@ -143,38 +143,16 @@ def build_optimizer(args: argparse.Namespace, params: list[Value]) -> optim.Opti
     return optim.Adam(params, lr=args.lr)
 
 
-def loss_of(args: argparse.Namespace, outputs: list, labels: list[int]) -> Value:
-    """The training loss of a batch. Binary labels are 0/1; hinge wants them as -1/+1."""
-    if args.loss == "cross-entropy":
-        return losses.cross_entropy(outputs, labels)
+def training_loss(args: argparse.Namespace) -> str:
+    """The name of the loss in nn.training: it also says what the model's outputs are."""
     if args.model == "logreg":  # its output is already a probability
-        return losses.binary_cross_entropy(outputs, [float(t) for t in labels])
-    if args.loss == "bce":
-        return losses.binary_cross_entropy_with_logits(outputs, [float(t) for t in labels])
-    return losses.hinge(outputs, [2.0 * t - 1.0 for t in labels])
+        return "bce-probabilities"
+    return args.loss
 
 
-def scores_of(model, args: argparse.Namespace, X: Sequence[Sequence[float]]) -> list:
-    """Model outputs as floats, without building a graph: one score (or one row of logits) per x."""
-    with no_grad():
-        outputs = model([list(x) for x in X])
-    if isinstance(outputs[0], list):
-        return [[v.data for v in row] for row in outputs]
-    return [v.data for v in outputs]
-
-
-def predict(scores: list, args: argparse.Namespace) -> list[int]:
-    if scores and isinstance(scores[0], list):
-        return [max(range(len(row)), key=row.__getitem__) for row in scores]
-    threshold = 0.5 if args.model == "logreg" else 0.0
-    return [int(s > threshold) for s in scores]
-
-
-def softmax(row: Sequence[float]) -> list[float]:
-    top = max(row)
-    exps = [math.exp(v - top) for v in row]
-    total = sum(exps)
-    return [e / total for e in exps]
+def predict(model, args: argparse.Namespace, X: Sequence[Sequence[float]]) -> list:
+    """The model's predicted class (or value) for each row of X, without building a graph."""
+    return training.predict(training.scores(model, X), training_loss(args))
 
 
 # ---- reports ------------------------------------------------------------------------------
@@ -191,7 +169,7 @@ def ascii_boundary(model, args: argparse.Namespace, X: Sequence[Sequence[float]]
     y0, y1 = min(ys) - 0.25, max(ys) + 0.25
     cells = [[x0 + (x1 - x0) * (i + 0.5) / width, y1 - (y1 - y0) * (j + 0.5) / height]
              for j in range(height) for i in range(width)]
-    classes = predict(scores_of(model, args, cells), args)
+    classes = predict(model, args, cells)
     grid = [[shades[classes[j * width + i] % len(shades)] for i in range(width)]
             for j in range(height)]
     for (px, py), label in zip(X, y):
@@ -206,27 +184,11 @@ def ascii_boundary(model, args: argparse.Namespace, X: Sequence[Sequence[float]]
 def test_report(model, args: argparse.Namespace, X: Sequence[Sequence[float]],
                 y: Sequence[int]) -> tuple[str, dict]:
     """Confusion matrix and every metric on the test split, as text and as numbers."""
-    scores = scores_of(model, args, X)
-    y_pred = predict(scores, args)
+    result = training.evaluate(model, X, y, training_loss(args))
+    y_pred = predict(model, args, X)
     labels = sorted(set(y) | set(y_pred))
     matrix = metrics.confusion_matrix(y, y_pred, labels=labels)
     average = "macro" if args.dataset in MULTICLASS else "binary"
-    result = {
-        "accuracy": metrics.accuracy(y, y_pred),
-        "precision": metrics.precision(y, y_pred, average=average),
-        "recall": metrics.recall(y, y_pred, average=average),
-        "f1": metrics.f1(y, y_pred, average=average),
-    }
-    if average == "binary":
-        result["roc_auc"] = metrics.roc_auc(y, scores)
-        result["pr_auc"] = metrics.average_precision(y, scores)
-    else:  # one-vs-rest, averaged over classes (macro)
-        probs = [softmax(row) for row in scores]
-        classes = sorted(set(y))
-        per_class = [([int(t == c) for t in y], [p[c] for p in probs]) for c in classes]
-        result["roc_auc"] = sum(metrics.roc_auc(t, s) for t, s in per_class) / len(classes)
-        result["pr_auc"] = sum(metrics.average_precision(t, s) for t, s in per_class) / len(
-            classes)
     lines = ["confusion matrix (rows: true class, columns: predicted)",
              "        " + " ".join(f"{c:>6}" for c in labels)]
     lines += [f"  {c:>6}" + " ".join(f"{n:>6}" for n in row) for c, row in zip(labels, matrix)]
@@ -287,14 +249,14 @@ def draw_plots(model, args: argparse.Namespace, history: list[dict], X_test, y_t
 
     if not plots.have_matplotlib():
         return [f"decision_boundary.png, loss.png, roc_pr.png: need matplotlib: {plots.INSTALL_HINT}"]
-    plots.plot_decision_boundary(lambda p: predict(scores_of(model, args, [p]), args)[0],
+    plots.plot_decision_boundary(lambda p: predict(model, args, [p])[0],
                                  X_test, y_test, os.path.join(out_dir, "decision_boundary.png"),
                                  title=f"{args.dataset}: test points on the learned regions")
     plots.plot_losses({"train": [h["train_loss"] for h in history],
                        "validation": [h["val_loss"] for h in history]},
                       os.path.join(out_dir, "loss.png"), title="Loss per epoch")
     if args.dataset not in MULTICLASS:
-        scores = scores_of(model, args, X_test)
+        scores = training.scores(model, X_test)
         roc = metrics.roc_curve(y_test, scores)
         pr = metrics.precision_recall_curve(y_test, scores)
         plots.plot_roc_pr((roc[0], roc[1]), result["roc_auc"], (pr[1], pr[0]),
@@ -330,24 +292,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 3. Train. Each step: forward, loss, zero_grad, backward, step.
     history: list[dict] = []
     best = {"epoch": 0, "key": (-1.0, 0.0), "weights": model.state_dict()}
+    loss = training_loss(args)
     for epoch in range(1, args.epochs + 1):
-        total, count = 0.0, 0
-        for xb, yb in data.batches(X_train, y_train, args.batch_size, seed=args.seed + epoch):
-            outputs = model(xb)  # one output per row of the batch
-            loss = loss_of(args, outputs, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.data * len(xb)
-            count += len(xb)
-        train_acc = metrics.accuracy(y_train, predict(scores_of(model, args, X_train), args))
-        val_acc = metrics.accuracy(y_val, predict(scores_of(model, args, X_val), args))
-        with no_grad():
-            val_loss = loss_of(args, model(X_val), y_val).data
+        train_loss = training.train_epoch(model, optimizer, X_train, y_train, loss,
+                                          batch_size=args.batch_size, seed=args.seed + epoch)
+        train_acc = training.evaluate(model, X_train, y_train, loss)["accuracy"]
+        validation = training.evaluate(model, X_val, y_val, loss)
+        val_acc, val_loss = validation["accuracy"], validation["loss"]
         elapsed = time.perf_counter() - started
-        history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                         "train_accuracy": train_acc, "val_accuracy": val_acc})
-        say(f"epoch {epoch:3d}  train loss {total / count:.4f}  val loss {val_loss:.4f}  "
+        say(f"epoch {epoch:3d}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
             f"train acc {train_acc:.3f}  val acc {val_acc:.3f}  [{elapsed:5.1f}s]")
         # The best epoch: highest validation accuracy, ties broken by lower validation loss.
         if (val_acc, -val_loss) > best["key"]:

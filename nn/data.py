@@ -1,10 +1,12 @@
 """Toy data sets and the plumbing around them: split, standardize, batch.
 
-Every generator returns plain lists, ``X`` (rows of two floats) and ``y`` (integer labels),
-and draws all its randomness from its own ``random.Random(seed)``, never from the global
-generator: the same seed gives the same data in every process, whatever else has used
-``random``. Python's Mersenne Twister gives the same stream on every platform; the points are
-then computed with ``math.cos``, ``math.sin`` and ``random.gauss``.
+Every generator returns plain lists, ``X`` (rows of floats) and ``y``: integer labels for
+the classification sets (``make_moons`` ... ``make_xor``, two inputs each), real numbers for
+the regression sets (``make_sine``, ``make_linear``, ``make_friedman1``). Each draws all
+its randomness from its own ``random.Random(seed)``, never from the global generator: the
+same seed gives the same data in every process, whatever else has used ``random``. Python's
+Mersenne Twister gives the same stream on every platform; the points are then computed with
+``math.cos``, ``math.sin`` and ``random.gauss``.
 
 An honest evaluation needs three disjoint splits: fit the weights on *train*, pick the epoch
 and the hyperparameters on *val*, and look at *test* once, at the end. ``Standardizer`` is
@@ -28,7 +30,10 @@ __all__ = [
     "batches",
     "make_blobs",
     "make_circles",
+    "make_friedman1",
+    "make_linear",
     "make_moons",
+    "make_sine",
     "make_spiral",
     "make_xor",
     "train_val_test_split",
@@ -36,6 +41,7 @@ __all__ = [
 
 Rows = list[list[float]]
 Labels = list[int]
+Targets = list[float]
 
 
 # --- argument checks, shared by every public function -------------------------------------
@@ -226,6 +232,73 @@ def make_xor(n: int = 300, noise: float = 0.1, seed: int = 0) -> tuple[Rows, Lab
     return _add_noise(rng, X, noise), y
 
 
+# --- the regression sets --------------------------------------------------------------------
+
+
+def make_sine(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[Rows, Targets]:
+    """One input, one curve: ``y = sin(x) + N(0, noise**2)`` for x uniform in ``[-3, 3]``.
+
+    The smallest regression problem that a straight line cannot fit: over [-3, 3] the sine
+    rises, turns, falls and turns again, so the best line explains only part of the
+    variance, while an MLP with a hidden layer follows the curve. ``X`` holds the rows
+    ``[x]`` (all n x drawn first, then the n noise terms).
+    """
+    n = _check_count("n", n)
+    noise = _check_real("noise", noise)
+    rng = random.Random(_check_seed(seed))
+    xs = [rng.uniform(-3.0, 3.0) for _ in range(n)]
+    errors = [rng.gauss(0.0, noise) if noise else 0.0 for _ in range(n)]
+    return [[x] for x in xs], [math.sin(x) + e for x, e in zip(xs, errors)]
+
+
+def make_linear(
+    n: int = 200, features: int = 3, noise: float = 0.1, seed: int = 0
+) -> tuple[Rows, Targets, list[float], float]:
+    """A linear target with known coefficients: ``y = w . x + b + N(0, noise**2)``.
+
+    Returns ``(X, y, w, b)``: ``w`` (one coefficient per feature, uniform in [-2, 2]) and
+    ``b`` (uniform in [-1, 1]) are drawn first, then each row's inputs from N(0, 1), then
+    the noise. A model that learns this set can be read: its weights should come out close
+    to ``w`` and its bias close to ``b`` (exactly so for a linear model as noise -> 0).
+    """
+    n = _check_count("n", n)
+    features = _check_count("features", features)
+    noise = _check_real("noise", noise)
+    rng = random.Random(_check_seed(seed))
+    w = [rng.uniform(-2.0, 2.0) for _ in range(features)]
+    b = rng.uniform(-1.0, 1.0)
+    X = [[rng.gauss(0.0, 1.0) for _ in range(features)] for _ in range(n)]
+    errors = [rng.gauss(0.0, noise) if noise else 0.0 for _ in range(n)]
+    y = [math.fsum(wj * xj for wj, xj in zip(w, row)) + b + e for row, e in zip(X, errors)]
+    return X, y, w, b
+
+
+def make_friedman1(
+    n: int = 200, features: int = 10, noise: float = 1.0, seed: int = 0
+) -> tuple[Rows, Targets]:
+    """Friedman's benchmark #1, scikit-learn's ``make_friedman1``: 5 informative inputs of 10.
+
+    Each input is uniform in [0, 1) and
+
+        y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + noise * N(0, 1),
+
+    so y mixes an interaction, a curve and two lines; inputs 6 to ``features`` do not enter
+    it (a model has to learn to ignore them). Drawn as scikit-learn draws it: every row of
+    ``X`` first (row by row, ``rng.random()``), then n standard normal noise terms, always
+    (also for ``noise=0``). The variance of the noise-free y is about 24, so ``noise=1.0``
+    caps R^2 near 0.96. Needs ``features >= 5``.
+    """
+    n = _check_count("n", n)
+    features = _check_count("features", features, minimum=5)
+    noise = _check_real("noise", noise)
+    rng = random.Random(_check_seed(seed))
+    X = [[rng.random() for _ in range(features)] for _ in range(n)]
+    z = [rng.gauss(0.0, 1.0) for _ in range(n)]
+    y = [10 * math.sin(math.pi * x[0] * x[1]) + 20 * (x[2] - 0.5) ** 2 + 10 * x[3] + 5 * x[4]
+         + noise * e for x, e in zip(X, z)]
+    return X, y
+
+
 # --- splitting ------------------------------------------------------------------------------
 
 
@@ -267,7 +340,7 @@ def train_val_test_split(
     val: float = 0.15,
     test: float = 0.15,
     seed: int = 0,
-    stratify: bool = True,
+    stratify: bool | None = None,
 ) -> Split:
     """Split rows at random into train, validation and test sets.
 
@@ -279,11 +352,15 @@ def train_val_test_split(
     ratios of ``y``: a class with ``n_c`` rows puts floor or ceil of ``n_c * fraction``
     rows in each split (within one row of the exact share), and each split's size is
     within one row of ``n * fraction``. With ``stratify=False`` all rows form one group.
+    The default, ``stratify=None``, stratifies class labels and not real-valued targets
+    (any float in ``y``: a regression set, where every value would be a class of its own);
+    asking for ``stratify=True`` with real-valued targets is a ``ValueError``.
     Fractions are read as the decimals they print as (0.15 is exactly 3/20), so 300 rows
     give 45 validation rows. Each split is returned in a random order.
 
     Raises ``ValueError`` if ``X`` and ``y`` differ in length, if ``val`` or ``test`` is
-    negative or not finite, if ``val + test >= 1``, or if any split would be empty.
+    negative or not finite, if ``val + test >= 1``, if any split would be empty, or if
+    ``stratify=True`` meets real-valued targets.
     """
     if len(X) != len(y):
         raise ValueError(f"X and y differ in length: len(X)={len(X)}, len(y)={len(y)}")
@@ -299,6 +376,14 @@ def train_val_test_split(
         )
     rng = random.Random(_check_seed(seed))
     fractions = [1 - f_val - f_test, f_val, f_test]
+    real = next((t for t in y if isinstance(t, float)), None)
+    if stratify and real is not None:
+        raise ValueError(
+            f"stratify=True needs class labels, but y holds real numbers (such as {real!r}): "
+            "pass stratify=False (or leave the default) to split a regression set"
+        )
+    if stratify is None:
+        stratify = real is None
 
     groups: dict[Hashable, list[int]] = {}
     for i, label in enumerate(y):
@@ -339,6 +424,14 @@ class Standardizer:
     model. ``std`` is the population standard deviation (divide by n, like scikit-learn's
     ``StandardScaler``); a constant column gets ``std = 1.0`` so it maps to 0, not to nan
     (so does a column whose spread is below the rounding error of its mean).
+
+    Regression targets are standardized the same way, with a Standardizer of their own
+    given the flat list ``y`` (one column): ``transform`` and ``inverse_transform`` then
+    take and return flat lists, so a model trained on standardized targets has its
+    predictions brought back to the units of y by ``inverse_transform``::
+
+        targets = Standardizer().fit(y_train)
+        model_predictions_in_y_units = targets.inverse_transform(model_outputs)
     """
 
     def __init__(self) -> None:
@@ -350,8 +443,10 @@ class Standardizer:
             return "Standardizer(not fitted)"
         return f"Standardizer(mean={self.mean}, std={self.std})"
 
-    def fit(self, X: Sequence[Sequence[float]]) -> Standardizer:
-        """Learn each column's mean and population std from ``X``; returns ``self``."""
+    def fit(self, X: Sequence[Sequence[float]] | Sequence[float]) -> Standardizer:
+        """Learn each column's mean and population std from ``X`` (rows, or a flat list of
+        numbers as one column); returns ``self``."""
+        X, _ = _as_rows(X)
         width = _check_rows(X, None)
         self.mean, self.std = [], []
         for j in range(width):
@@ -371,26 +466,40 @@ class Standardizer:
             self.std.append(1.0 if constant else math.sqrt(var))
         return self
 
-    def transform(self, X: Sequence[Sequence[float]]) -> Rows:
+    def transform(self, X: Sequence[Sequence[float]] | Sequence[float]) -> Rows | list[float]:
         """``(x - mean) / std`` per column, with the statistics learned by ``fit``."""
         mean, std = self._fitted()
-        _check_rows(X, len(mean))
-        return [[(v - m) / s for v, m, s in zip(row, mean, std)] for row in X]
+        rows, flat = _as_rows(X)
+        _check_rows(rows, len(mean))
+        out = [[(v - m) / s for v, m, s in zip(row, mean, std)] for row in rows]
+        return [row[0] for row in out] if flat else out
 
-    def fit_transform(self, X: Sequence[Sequence[float]]) -> Rows:
+    def fit_transform(self, X: Sequence[Sequence[float]] | Sequence[float]
+                      ) -> Rows | list[float]:
         """``fit(X)`` then ``transform(X)``: use it on the training split only."""
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, Z: Sequence[Sequence[float]]) -> Rows:
-        """Back to the original units: ``x = z * std + mean`` (e.g. to plot in data space)."""
+    def inverse_transform(self, Z: Sequence[Sequence[float]] | Sequence[float]
+                          ) -> Rows | list[float]:
+        """Back to the original units: ``x = z * std + mean`` (e.g. to plot in data space,
+        or to read standardized predictions of a target in its units)."""
         mean, std = self._fitted()
-        _check_rows(Z, len(mean))
-        return [[z * s + m for z, m, s in zip(row, mean, std)] for row in Z]
+        rows, flat = _as_rows(Z)
+        _check_rows(rows, len(mean))
+        out = [[z * s + m for z, m, s in zip(row, mean, std)] for row in rows]
+        return [row[0] for row in out] if flat else out
 
     def _fitted(self) -> tuple[list[float], list[float]]:
         if self.mean is None or self.std is None:
             raise RuntimeError("this Standardizer is not fitted yet: call fit(X_train) first")
         return self.mean, self.std
+
+
+def _as_rows(X: Sequence[Sequence[float]] | Sequence[float]) -> tuple[Sequence, bool]:
+    """``X`` as rows, and whether it came as a flat list of numbers (one column)."""
+    if len(X) > 0 and isinstance(X[0], Real):
+        return [[v] for v in X], True
+    return X, False
 
 
 def _check_rows(X: Sequence[Sequence[float]], width: int | None) -> int:

@@ -1,10 +1,10 @@
-"""Classification metrics: how good the predictions are, in numbers a person can act on.
+"""Metrics: how good the predictions are, in numbers a person can act on.
 
 Every definition, tie rule and edge case follows scikit-learn's ``sklearn.metrics`` (the tests
 compare each function with it to 1e-12). Labels can be any hashable, sortable values (ints
 in this library); scores are finite real numbers, higher meaning "more likely positive".
 
-Two kinds of metric live here:
+Three kinds of metric live here:
 
 * **Label metrics** compare predicted labels with true ones: ``confusion_matrix``,
   ``accuracy``, ``precision``, ``recall``, ``f1``, ``classification_report``.
@@ -17,6 +17,10 @@ Two kinds of metric live here:
 * **Ranking metrics** judge real-valued scores over every threshold at once:
   ``roc_curve`` and ``roc_auc``, ``precision_recall_curve`` and ``average_precision``.
 
+* **Regression metrics** compare real-valued predictions p_i with real targets y_i:
+  ``mean_absolute_error``, ``mean_squared_error``, ``root_mean_squared_error`` (in the
+  units of y) and ``r2_score``, ``explained_variance_score`` (unitless, 1 is perfect).
+
 **Zero division.** A ratio whose denominator is zero (precision with no predicted positives,
 recall with no actual positives, F1 with neither) is ``zero_division``, 0.0 by default. This
 is scikit-learn's default result; scikit-learn also emits an ``UndefinedMetricWarning``,
@@ -24,9 +28,10 @@ we do not warn. ``zero_division=nan`` leaves such classes out of macro and weigh
 as scikit-learn does.
 
 **Errors.** Inputs of different lengths, empty inputs, an unknown ``average``, a non-finite
-score, or a curve that is undefined (ROC needs both classes in ``y_true``, precision-recall
-needs a positive) raise ``ValueError`` naming the offending values. Here we depart from
-scikit-learn on purpose: it warns and returns nan (ROC) or 0.0 (average precision).
+score or target, or a metric that is undefined (ROC needs both classes in ``y_true``,
+precision-recall needs a positive, R^2 two samples) raise ``ValueError`` naming the offending
+values. Here we depart from scikit-learn on purpose: it warns and returns nan (ROC, R^2) or
+0.0 (average precision).
 """
 
 from __future__ import annotations
@@ -43,12 +48,17 @@ __all__ = [
     "average_precision",
     "classification_report",
     "confusion_matrix",
+    "explained_variance_score",
     "f1",
+    "mean_absolute_error",
+    "mean_squared_error",
     "precision",
     "precision_recall_curve",
+    "r2_score",
     "recall",
     "roc_auc",
     "roc_curve",
+    "root_mean_squared_error",
 ]
 
 Label = Hashable
@@ -457,3 +467,99 @@ def average_precision(
     """
     p, r, _ = precision_recall_curve(y_true, scores, pos_label)
     return max(0.0, math.fsum((r[i] - r[i + 1]) * p[i] for i in range(len(r) - 1)))
+
+
+# --- regression metrics ---------------------------------------------------------------------
+
+
+def _check_targets(y_true: Sequence[float], y_pred: Sequence[float]) -> tuple[list[float],
+                                                                               list[float]]:
+    """Both lists as floats: same length, not empty, every entry a finite real number."""
+    _check_lengths(y_true, y_pred, ("y_true", "y_pred"))
+    out = []
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise TypeError(f"{name}[{i}] is a {type(v).__name__}, not a real number")
+            if not math.isfinite(v):
+                raise ValueError(f"{name}[{i}] is {v}: regression values must be finite")
+        out.append([float(v) for v in values])
+    return out[0], out[1]
+
+
+def _sum_of_squared_deviations(values: list[float]) -> float:
+    """sum_i (v_i - mean)^2, exactly 0.0 for a constant list (where ``fsum(v) / n`` may round
+    off the constant and leave a tiny, meaningless spread)."""
+    if min(values) == max(values):
+        return 0.0
+    mean = math.fsum(values) / len(values)
+    return math.fsum((v - mean) ** 2 for v in values)
+
+
+def _one_minus_ratio(unexplained: float, total: float) -> float:
+    """1 - unexplained / total, with scikit-learn's finite answers where total is 0 (constant
+    targets): 1.0 for a perfect fit (unexplained 0 too), else 0.0."""
+    if total == 0.0:
+        return 1.0 if unexplained == 0.0 else 0.0
+    return 1.0 - unexplained / total
+
+
+def mean_absolute_error(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """MAE = (1/n) sum_i |y_i - p_i|: the typical error, in the units of y.
+
+    The L1 loss as a metric; a few large errors count no more than their size.
+    scikit-learn: ``mean_absolute_error``.
+    """
+    y, p = _check_targets(y_true, y_pred)
+    return math.fsum(abs(a - b) for a, b in zip(y, p)) / len(y)
+
+
+def mean_squared_error(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """MSE = (1/n) sum_i (y_i - p_i)^2, in the units of y squared.
+
+    The L2 loss as a metric: large errors weigh quadratically. scikit-learn:
+    ``mean_squared_error``.
+    """
+    y, p = _check_targets(y_true, y_pred)
+    return math.fsum((a - b) ** 2 for a, b in zip(y, p)) / len(y)
+
+
+def root_mean_squared_error(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """RMSE = sqrt(MSE): the squared error brought back to the units of y.
+
+    Always >= MAE; much larger when a few errors are large. scikit-learn:
+    ``root_mean_squared_error``.
+    """
+    return math.sqrt(mean_squared_error(y_true, y_pred))
+
+
+def r2_score(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """The coefficient of determination, R^2 = 1 - SS_res / SS_tot, where
+
+        SS_res = sum_i (y_i - p_i)^2        SS_tot = sum_i (y_i - mean(y))^2.
+
+    The share of the variance of y that the predictions explain: 1 is a perfect fit, 0 is
+    what predicting mean(y) everywhere scores, and a model worse than that goes negative
+    (there is no lower bound). Constant targets (SS_tot = 0) follow scikit-learn: 1.0 if the
+    predictions are exact, else 0.0. Needs two samples: with one, SS_tot is 0 whatever y is,
+    and R^2 says nothing (scikit-learn warns and returns nan; here it is a ValueError).
+    scikit-learn: ``r2_score``.
+    """
+    y, p = _check_targets(y_true, y_pred)
+    if len(y) < 2:
+        raise ValueError(f"r2_score needs at least two samples, got {len(y)}")
+    residual = math.fsum((a - b) ** 2 for a, b in zip(y, p))
+    return _one_minus_ratio(residual, _sum_of_squared_deviations(y))
+
+
+def explained_variance_score(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """1 - Var(y - p) / Var(y): R^2 that forgives a constant offset.
+
+    Var is the population variance. Where the errors y_i - p_i have mean 0 this equals
+    ``r2_score``; predictions that are all off by the same amount score 1.0 here and less
+    than 1 in R^2. Constant targets follow scikit-learn: 1.0 if the errors are constant too
+    (a single sample included), else 0.0. scikit-learn: ``explained_variance_score``.
+    """
+    y, p = _check_targets(y_true, y_pred)
+    errors = [a - b for a, b in zip(y, p)]
+    return _one_minus_ratio(_sum_of_squared_deviations(errors), _sum_of_squared_deviations(y))

@@ -355,3 +355,101 @@ def test_classification_report_argument_errors():
         metrics.classification_report([0, 1], [0, 1], target_names=["only"])
     with pytest.raises(ValueError, match="digits must be an int >= 0, got digits=-1"):
         metrics.classification_report([0, 1], [0, 1], digits=-1)
+
+
+# --- regression metrics ---------------------------------------------------------------------
+
+REGRESSION_METRICS = [metrics.mean_absolute_error, metrics.mean_squared_error,
+                      metrics.root_mean_squared_error, metrics.r2_score,
+                      metrics.explained_variance_score]
+
+# Multiples of 1/8 up to 100 in size: their sums and differences are exact in floats, so a
+# constant list has mean exactly its value both here and in numpy. On arbitrary floats
+# numpy's mean of [0.1, 0.1, 0.1] is 0.1 + 1 ulp, and its R^2 for constant targets is then
+# 1 - SS_res / (a spread of rounding error) instead of the defined 0.0.
+eighths = st.integers(-800, 800).map(lambda k: k / 8)
+
+
+@st.composite
+def regression_pairs(draw, min_size: int = 1):
+    """(y_true, y_pred): a fit with errors, a perfect fit, a constant offset, constant
+    targets, or constant predictions."""
+    y_true = draw(st.lists(eighths, min_size=min_size, max_size=40))
+    n = len(y_true)
+    kind = draw(st.sampled_from(["noisy", "noisy", "perfect", "offset", "constant targets",
+                                 "constant predictions"]))
+    if kind == "constant targets":
+        y_true = [y_true[0]] * n
+        kind = draw(st.sampled_from(["noisy", "perfect"]))
+    if kind == "noisy":
+        y_pred = [t + e for t, e in zip(y_true, draw(st.lists(eighths, min_size=n, max_size=n)))]
+    elif kind == "perfect":
+        y_pred = list(y_true)
+    elif kind == "offset":
+        shift = draw(eighths)
+        y_pred = [t + shift for t in y_true]
+    else:
+        y_pred = [draw(eighths)] * n
+    return y_true, y_pred
+
+
+@settings(max_examples=300, deadline=None)
+@given(pair=regression_pairs(min_size=2))
+def test_regression_metrics_match_sklearn(skm, pair):
+    y_true, y_pred = pair
+    for ours, theirs in [(metrics.mean_absolute_error, skm.mean_absolute_error),
+                         (metrics.mean_squared_error, skm.mean_squared_error),
+                         (metrics.root_mean_squared_error, skm.root_mean_squared_error),
+                         (metrics.r2_score, skm.r2_score),
+                         (metrics.explained_variance_score, skm.explained_variance_score)]:
+        assert same(ours(y_true, y_pred), oracle(theirs, y_true, y_pred)), ours.__name__
+
+
+@settings(max_examples=200, deadline=None)
+@given(y_true=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=40), data=st.data())
+def test_error_metrics_match_sklearn_on_any_floats(skm, y_true, data):
+    """MAE, MSE and RMSE sum non-negative terms: no cancellation, so any floats agree."""
+    y_pred = data.draw(st.lists(st.floats(-1e6, 1e6), min_size=len(y_true),
+                                max_size=len(y_true)))
+    for ours, theirs in [(metrics.mean_absolute_error, skm.mean_absolute_error),
+                         (metrics.mean_squared_error, skm.mean_squared_error),
+                         (metrics.root_mean_squared_error, skm.root_mean_squared_error)]:
+        expected = float(oracle(theirs, y_true, y_pred))
+        assert math.isclose(ours(y_true, y_pred), expected, rel_tol=TOL, abs_tol=TOL)
+
+
+def test_regression_metrics_by_hand():
+    y_true, y_pred = [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 8.0]
+    assert metrics.mean_absolute_error(y_true, y_pred) == 1.0  # (0 + 0 + 0 + 4) / 4
+    assert metrics.mean_squared_error(y_true, y_pred) == 4.0  # 16 / 4
+    assert metrics.root_mean_squared_error(y_true, y_pred) == 2.0
+    assert metrics.r2_score(y_true, y_pred) == 1 - 16 / 5  # SS_tot = 2.25 + 0.25 + 0.25 + 2.25
+    # predicting the mean everywhere scores 0; an offset costs R^2 but not explained variance
+    assert metrics.r2_score(y_true, [2.5] * 4) == 0.0
+    assert metrics.r2_score(y_true, [t + 1 for t in y_true]) == 1 - 4 / 5
+    assert metrics.explained_variance_score(y_true, [t + 1 for t in y_true]) == 1.0
+
+
+def test_constant_targets_follow_sklearns_convention():
+    assert metrics.r2_score([0.1, 0.1, 0.1], [0.1, 0.1, 0.1]) == 1.0
+    assert metrics.r2_score([0.1, 0.1, 0.1], [0.2, 0.1, 0.1]) == 0.0
+    assert metrics.explained_variance_score([0.1, 0.1, 0.1], [0.3, 0.3, 0.3]) == 1.0
+    assert metrics.explained_variance_score([0.1, 0.1, 0.1], [0.3, 0.1, 0.1]) == 0.0
+    assert metrics.explained_variance_score([5.0], [7.0]) == 1.0  # one sample: as sklearn
+
+
+def test_r2_of_one_sample_is_undefined():
+    with pytest.raises(ValueError, match="at least two samples, got 1"):
+        metrics.r2_score([1.0], [1.0])
+
+
+@pytest.mark.parametrize("metric", REGRESSION_METRICS, ids=lambda f: f.__name__)
+def test_regression_metrics_check_their_inputs(metric):
+    with pytest.raises(ValueError, match=r"len\(y_true\)=2, len\(y_pred\)=3"):
+        metric([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="empty"):
+        metric([], [])
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is nan"):
+        metric([1.0, 2.0], [1.0, math.nan])
+    with pytest.raises(TypeError, match=r"y_true\[0\] is a str"):
+        metric(["1", 2.0], [1.0, 2.0])
