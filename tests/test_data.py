@@ -382,3 +382,149 @@ def test_batches_check_arguments_at_the_call():
         data.batches([[0.0]], [0], 2.0)
     with pytest.raises(ValueError, match=r"len\(X\)=1, len\(y\)=2"):
         data.batches([[0.0]], [0, 1], 1)
+
+
+# --- regression sets, and real targets through the split and the Standardizer --------------
+
+REGRESSION = [data.make_sine, lambda **kw: data.make_linear(**kw)[:2], data.make_friedman1]
+REGRESSION_IDS = ["sine", "linear", "friedman1"]
+
+
+@pytest.mark.parametrize("make", REGRESSION, ids=REGRESSION_IDS)
+def test_regression_sets_are_seeded_and_leave_the_global_random_alone(make):
+    random.seed(1)
+    state = random.getstate()
+    first = make(n=40, seed=3)
+    assert random.getstate() == state
+    assert make(n=40, seed=3) == first and make(n=40, seed=4) != first
+    X, y = first
+    assert len(X) == len(y) == 40
+    assert all(type(v) is float for row in X for v in row) and all(type(t) is float for t in y)
+
+
+def test_sine_is_a_sine_of_x_in_minus_3_to_3_plus_the_noise():
+    X, y = data.make_sine(500, noise=0.0, seed=0)
+    assert all(len(row) == 1 and -3.0 <= row[0] <= 3.0 for row in X)
+    assert y == [math.sin(x) for x, in X]
+    assert min(x for x, in X) < -2.9 and max(x for x, in X) > 2.9  # the whole interval
+    X_noisy, y_noisy = data.make_sine(2000, noise=0.3, seed=0)
+    residuals = [t - math.sin(x) for (x,), t in zip(X_noisy, y_noisy)]
+    assert abs(math.fsum(residuals) / len(residuals)) < 0.03
+    assert math.sqrt(math.fsum(r * r for r in residuals) / len(residuals)) == pytest.approx(
+        0.3, rel=0.05)
+
+
+def test_linear_returns_the_coefficients_that_made_y():
+    X, y, w, b = data.make_linear(50, features=4, noise=0.0, seed=2)
+    assert len(w) == 4 and all(-2.0 <= wj <= 2.0 for wj in w) and -1.0 <= b <= 1.0
+    assert all(len(row) == 4 for row in X)
+    for row, t in zip(X, y):
+        assert t == pytest.approx(sum(wj * xj for wj, xj in zip(w, row)) + b, abs=1e-12)
+    _, y_noisy, w_again, b_again = data.make_linear(50, features=4, noise=0.5, seed=2)
+    assert (w_again, b_again) == (w, b)  # the noise does not change the coefficients
+    assert y_noisy != y
+
+
+class _Draws:
+    """Stands in for numpy's RandomState inside sklearn's make_friedman1, handing it the
+    uniform inputs and normal noise that chainrule drew (the order its docstring gives)."""
+
+    def __init__(self, np, n, features, seed):
+        rng = random.Random(seed)
+        self.X = np.array([[rng.random() for _ in range(features)] for _ in range(n)])
+        self.z = np.array([rng.gauss(0.0, 1.0) for _ in range(n)])
+
+    def uniform(self, size):
+        assert size == self.X.shape
+        return self.X
+
+    def standard_normal(self, size):
+        assert size == len(self.z)
+        return self.z
+
+
+@pytest.mark.parametrize("n, features, noise", [(1, 5, 0.0), (50, 10, 0.0), (200, 10, 1.0),
+                                                (30, 7, 2.5)])
+def test_friedman1_is_sklearns_formula_on_the_same_draws(skd, monkeypatch, n, features, noise):
+    np = pytest.importorskip("numpy")
+    draws = _Draws(np, n, features, seed=5)
+    # make_friedman1 asks check_random_state for its generator: give it ours
+    monkeypatch.setattr("sklearn.datasets._samples_generator.check_random_state",
+                        lambda seed: draws)
+    X_ref, y_ref = skd.make_friedman1(n_samples=n, n_features=features, noise=noise,
+                                      random_state=0)
+    X, y = data.make_friedman1(n, features=features, noise=noise, seed=5)
+    assert X == X_ref.tolist()
+    assert y == pytest.approx(y_ref.tolist(), abs=1e-12)
+
+
+def friedman1(r):
+    """y of Friedman #1 without noise, written out from the paper."""
+    return 10 * math.sin(math.pi * r[0] * r[1]) + 20 * (r[2] - 0.5) ** 2 + 10 * r[3] + 5 * r[4]
+
+
+def test_friedman1_ignores_the_inputs_after_the_fifth():
+    X, y = data.make_friedman1(20, features=8, noise=0.0, seed=1)
+    for row, t in zip(X, y):
+        assert t == friedman1(row) == friedman1(row[:5] + [1.0 - v for v in row[5:]])
+
+
+@pytest.mark.parametrize("make, kwargs, error, message", [
+    (data.make_sine, {"n": 0}, ValueError, "n=0"),
+    (data.make_sine, {"noise": -0.5}, ValueError, "noise=-0.5"),
+    (data.make_sine, {"seed": 1.5}, TypeError, "seed must be an int, got float"),
+    (data.make_linear, {"features": 0}, ValueError, "features=0"),
+    (data.make_linear, {"features": 2.0}, TypeError, "features must be an int, got float"),
+    (data.make_linear, {"noise": math.inf}, ValueError, "noise=inf"),
+    (data.make_friedman1, {"features": 4}, ValueError, "at least 5, got features=4"),
+    (data.make_friedman1, {"n": -1}, ValueError, "n=-1"),
+    (data.make_friedman1, {"noise": "1"}, TypeError, "noise must be a real number, got str"),
+])
+def test_bad_regression_arguments_are_named(make, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make(**kwargs)
+
+
+def test_real_targets_are_split_without_strata():
+    X, y = data.make_sine(100, seed=0)
+    parts = data.train_val_test_split(X, y, val=0.2, test=0.1, seed=0)
+    assert [len(p) for p in parts] == [70, 70, 20, 20, 10, 10]
+    rows = [tuple(r) + (t,) for Xs, ys in zip(parts[::2], parts[1::2]) for r, t in zip(Xs, ys)]
+    assert sorted(rows) == sorted(tuple(r) + (t,) for r, t in zip(X, y))  # every row once
+    assert parts == data.train_val_test_split(X, y, val=0.2, test=0.1, seed=0, stratify=False)
+
+
+def test_stratifying_real_targets_is_refused_with_the_way_out():
+    X, y = data.make_sine(20, seed=0)
+    with pytest.raises(ValueError, match=r"stratify=True needs class labels.*such as "
+                                         rf"{re.escape(repr(y[0]))}.*stratify=False"):
+        data.train_val_test_split(X, y, stratify=True)
+
+
+def test_class_labels_are_stratified_by_default():
+    X, y = data.make_moons(40, seed=0)
+    assert data.train_val_test_split(X, y, seed=3) == data.train_val_test_split(
+        X, y, seed=3, stratify=True)
+    assert data.train_val_test_split(X, y, seed=3) != data.train_val_test_split(
+        X, y, seed=3, stratify=False)
+
+
+def test_a_standardizer_of_targets_takes_and_gives_flat_lists():
+    y = [1.0, 3.0, 5.0, 7.0]
+    targets = data.Standardizer().fit(y)
+    assert targets.mean == [4.0] and targets.std == [math.sqrt(5.0)]
+    z = targets.transform(y)
+    assert z == [(t - 4.0) / math.sqrt(5.0) for t in y]
+    assert targets.inverse_transform(z) == pytest.approx(y, abs=1e-15)
+    assert targets.inverse_transform([0.0, 1.0]) == [4.0, 4.0 + math.sqrt(5.0)]
+    assert targets.transform([[1.0]]) == [[-3.0 / math.sqrt(5.0)]]  # rows still work
+    assert data.Standardizer().fit_transform([2.0, 2.0]) == [0.0, 0.0]  # constant: std 1
+
+
+def test_a_standardizer_of_targets_checks_its_input():
+    with pytest.raises(ValueError, match="row 0 of X has width 1, expected 2"):
+        data.Standardizer().fit([[1.0, 2.0], [3.0, 4.0]]).transform([1.0, 2.0])
+    with pytest.raises(ValueError, match="row 1 of X holds nan"):
+        data.Standardizer().fit([1.0, math.nan])
+    with pytest.raises(TypeError, match="row 1 of X holds a list"):
+        data.Standardizer().fit([1.0, [2.0]])
