@@ -22,14 +22,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from engine import mode, tape
-from engine.value import Value, next_number
+from engine import tape
+from engine.mode import enable_grad, no_grad, this_thread
+from engine.value import LEAF, Value
 
 
 def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
     """The op nodes root depends on (in creation order, root last) and its leaves."""
     if root._op.arity == 0:
-        return [], [root]
+        return ([root], []) if root._op.shared is not LEAF else ([], [root])
     seen = {root}
     stack = [root]
     ops: list[Value] = []
@@ -38,7 +39,8 @@ def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
         node = stack.pop()
         arity = node._op.arity
         if arity == 0:
-            leaves.append(node)
+            # A leaf, or an op node without parents (an off ReLU neuron, see fused.py).
+            (leaves if node._op.shared is LEAF else ops).append(node)
             continue
         ops.append(node)
         # Push each input not met before (written out per arity: this loop is hot).
@@ -105,7 +107,7 @@ def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
     other graphs (the third item is False: not every node listed is one root depends on).
     Otherwise from a search of the graph, which finds exactly root's nodes.
     """
-    taped = tape.graph_of(root)
+    taped = this_thread.state.tape.graph_of(root)
     if taped is not None:
         return *taped, False
     return *_reachable(root), True
@@ -123,7 +125,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
     try:
         _chain_rule(root, seed, ops, leaves, only_roots_nodes)
     finally:
-        tape.clear(next_number())
+        this_thread.state.new_tape()
 
 
 def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
@@ -152,7 +154,7 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
         node.grad = 0.0
     root.grad = seed
     depends: set[Value] | None = None  # the op nodes root depends on, found if ever needed
-    check = mode.anomaly_enabled
+    check = this_thread.state.anomaly_enabled
     # The loop below is ``contributions(node, g)`` written out per arity: this is the hot
     # path of training, and inlining saves a call and a tuple for every node.
     for node in reversed(ops):
@@ -223,7 +225,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
     ops = reversed(_reachable(output)[0])
     grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
-    recording = mode.enable_grad() if create_graph else mode.no_grad()
+    recording = enable_grad() if create_graph else no_grad()
     with recording:
         for node in ops:
             g = grads.get(node)

@@ -13,8 +13,9 @@ node instead of 2n + 1. ``nn.Linear`` builds its layers from these; the elementa
 for everything else (and for pictures of what a neuron does inside).
 
 A ReLU neuron whose input z is <= 0 outputs 0 and passes gradient 0 to every input
-(relu'(z) = 0 there, PyTorch's convention at z = 0 too). Such a node is stored as a
-constant with no parents: backward has nothing to send through it, so it skips it whole.
+(relu'(z) = 0 there, PyTorch's convention at z = 0 too). Such a node is stored without
+parents: backward has nothing to send through it, so it skips it whole. It is still an op
+node, not a leaf: its ``.grad`` is d root / d node of the latest backward, like any other.
 """
 
 from __future__ import annotations
@@ -22,23 +23,22 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from operator import mul
+from operator import attrgetter, mul
 from typing import Any
 
-from engine import ieee, mode, tape
+from engine import ieee
+from engine.mode import this_thread
+from engine.tape import numbers
 from engine.value import (
     LEAF,
     Number,
     Op,
     Value,
     _as_number,
-    _creation,
     _data,
     _new,
     _node,
-    _record,
     _report_forward_anomaly,
-    next_number,
 )
 
 
@@ -61,12 +61,16 @@ def vsum(values: Iterable[Value | Number]) -> Value:
                 raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
             total += c
             constants = c if constants is None else constants + c
-    if mode.grad_enabled:
-        tape.note_older_inputs(parents)
+    state = this_thread.state
+    if state.grad_enabled:
+        state.tape.note_inputs(parents)
     return _node(_SUM, total, tuple(parents), constants)
 
 
 _SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
+
+
+_data_of = attrgetter("data")
 
 
 def _python_sum(terms: Iterable[float], start: float) -> float:
@@ -131,7 +135,7 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
 _NEURON_OPS = {
     (act, values): _neuron_op(act, values) for act in _ACTIVATIONS for values in (True, False)
 }
-# A ReLU neuron that is off: a constant, so backward treats it like a leaf and stops there.
+# A ReLU neuron that is off: an op node without parents, so backward stops there.
 _RELU_OFF = Op("relu(dot)", 0, lambda g, out, a, b: ())
 
 
@@ -157,30 +161,29 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         raise ValueError(f"{len(weights)} weight rows but {len(biases)} biases")
     act = _ACTIVATIONS[activation][0]
     w_data = [[w.data for w in row] for row in weights]
-    widths = {len(row) for row in w_data}
+    widths = set(map(len, w_data))
     if len(widths) > 1:
         raise ValueError(f"weight rows of different lengths: {sorted(widths)}")
     b_data = [b.data for b in biases]
-    prefixes = [(*row, b) for row, b in zip(weights, biases)]  # each neuron's w1..wn, b
-    recording, checking = mode.grad_enabled, mode.anomaly_enabled
-
-    def note_weights() -> None:  # those made before the tape's start: usually all of them
-        for prefix in prefixes:
-            tape.note_older_inputs(prefix)
-
+    state = this_thread.state
+    recording, checking = state.grad_enabled, state.anomaly_enabled
     if recording:
-        note_weights()
+        tape = state.tape
+        record = tape.ops.append
+        prefixes = tape.neuron_prefixes(weights, biases)  # each neuron's w1..wn, b
+    else:
+        prefixes = [()] * len(biases)
     off_when_negative = activation == "relu"
     outputs = []
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)
         op = _NEURON_OPS[activation, bool(xs)]
         kept = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
-        if recording:
-            tape.note_older_inputs(xs)
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
+        if xs and recording:
+            tape.note_inputs(xs)
         # The nodes are made here rather than by value._node (the same steps, without a
         # call per node): this loop makes most of a network's nodes.
         layer = []
@@ -188,25 +191,30 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
             out = _new(Value)
             out.grad = 0.0
-            out._id = next(_creation)
-            if off_when_negative and z <= 0:  # an off ReLU: a constant, nothing to record
-                out.data = 0.0 if z < 0 else z
-                out._op, out._a, out._b = _RELU_OFF if recording else LEAF, None, None
+            out._id = next(numbers)
+            if not recording:
+                out.data = act(z)
+                out._op, out._a, out._b, out._tape = LEAF, None, None, None
             else:
-                out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
-                if recording:
-                    out._op, out._a, out._b = op, prefix, kept
-                    _record(out)
+                if off_when_negative and z <= 0:
+                    # An off ReLU sends nothing back: an op node without parents.
+                    out.data = 0.0 if z < 0 else z
+                    out._op, out._a, out._b = _RELU_OFF, None, None
                 else:
-                    out._op, out._a, out._b = LEAF, None, None
+                    out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
+                    out._op, out._a, out._b = op, prefix, kept
+                out._tape = tape
+                record(out)
             layer.append(out)
         if checking:
             for out, prefix in zip(layer, prefixes):
                 if not math.isfinite(out.data):
                     _report_forward_anomaly(op, out.data, prefix, kept)
         if recording and layer and layer[-1]._id >= tape.stop:
-            tape.clear(next_number())
-            note_weights()  # now older than the tape
+            state.new_tape()
+            tape = state.tape
+            record = tape.ops.append
+            prefixes = tape.neuron_prefixes(weights, biases)
         outputs.append(layer)
     return outputs
 
@@ -217,6 +225,11 @@ def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[V
     A mix of numbers and Values turns the numbers into constant leaves, so that every
     input then has a place among the node's parents.
     """
+    kinds = set(map(type, inputs))  # the two usual cases first, at C speed
+    if kinds == {float}:
+        return list(inputs), ()
+    if kinds == {Value}:
+        return list(map(_data_of, inputs)), tuple(inputs)
     x_data: list[float] = []
     values = 0
     for x in inputs:

@@ -3,49 +3,91 @@
 ``no_grad()`` turns recording off: ops still compute, but their results are plain leaves
 with no parents, so nothing is kept for backward (inference, plotting, optimizer updates).
 It matters for memory too: a graph recorded and never backpropagated stays on the tape
-(``tape.py``) until the next ``backward()`` or until the tape is full.
+(``tape.py``) until the next ``backward()`` in the same thread or until the tape is full.
 ``detect_anomaly()`` turns checking on: the first op whose forward or backward produces
 nan or inf raises ``FloatingPointError`` naming the op, its inputs and the node's label.
 
-Both are process-wide settings (not per thread), restored on leaving the ``with`` block,
-so nesting works: ``with no_grad(): with enable_grad(): ...`` records again inside.
+Both switches belong to one thread, as in PyTorch: a thread that evaluates under
+``no_grad()`` does not stop another thread from recording, and every new thread starts
+recording, with anomaly detection off. They are restored on leaving the ``with`` block,
+so nesting works (``with no_grad(): with enable_grad(): ...`` records again inside), and a
+decorated function gets a fresh switch on every call, so recursion works too.
 """
 
 from __future__ import annotations
 
+import threading
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING
+
+from engine.tape import Tape
 
 if TYPE_CHECKING:
     from typing import Self
 
-grad_enabled = True
-anomaly_enabled = False
+
+class ThreadState:
+    """One thread's switches and its tape: everything the engine keeps per thread."""
+
+    __slots__ = ("anomaly_enabled", "grad_enabled", "tape")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly_enabled = False
+        self.tape = Tape()
+
+    def new_tape(self) -> None:
+        """Start a new tape (after a backward, or when this one is full)."""
+        old, self.tape = self.tape, Tape()
+        old.close()
+
+
+class _PerThread(threading.local):
+    def __init__(self) -> None:  # runs once in each thread that looks at ``state``
+        self.state = ThreadState()
+
+
+this_thread = _PerThread()
+"""``this_thread.state`` is the calling thread's ``ThreadState``."""
+
+
+def current() -> ThreadState:
+    """The calling thread's switches and tape."""
+    return this_thread.state
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record parents for backward (the default)."""
-    return grad_enabled
+    """True when ops in this thread record parents for backward (the default)."""
+    return this_thread.state.grad_enabled
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
-    return anomaly_enabled
+    """True inside ``detect_anomaly()`` (in this thread)."""
+    return this_thread.state.anomaly_enabled
 
 
 class _Switch(ContextDecorator):
-    """Sets one module flag for the duration of a ``with`` block (or a decorated call)."""
+    """Sets one of this thread's switches for the duration of a ``with`` block or a call."""
 
     _flag = ""
     _value = True
 
+    def __init__(self) -> None:
+        # What each thread's switch was before each __enter__ not yet exited: one switch
+        # object may be entered by several threads, and again within one (nesting).
+        self._saved = threading.local()
+
+    def _recreate_cm(self) -> Self:
+        return type(self)()  # a decorated call gets its own switch, as in PyTorch
+
     def __enter__(self) -> Self:
-        self._previous = globals()[self._flag]
-        globals()[self._flag] = self._value
+        state = this_thread.state
+        self._saved.__dict__.setdefault("stack", []).append(getattr(state, self._flag))
+        setattr(state, self._flag, self._value)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        globals()[self._flag] = self._previous
+        setattr(this_thread.state, self._flag, self._saved.stack.pop())
 
 
 class no_grad(_Switch):

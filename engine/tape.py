@@ -1,4 +1,4 @@
-"""The tape: the op nodes made since the last backward, in the order they were made.
+"""The tape: the op nodes one thread made since its last backward, in the order it made them.
 
 Backward must visit every node an output depends on, each after all the nodes that use it.
 Searching the graph for those nodes and sorting them costs more than applying the chain
@@ -7,19 +7,19 @@ inputs exist before the op runs. So every op node is also appended to a list her
 made, and backward walks that list from the output back to the start.
 
 The tape is a cache. Backward uses it only when it provably holds every op node the output
-depends on, and searches the graph otherwise; the gradients are the same either way. The
-tape holds the whole graph of an output made after the last backward unless some op node
-was made from an op node older than that backward (a graph that grew out of an older
-one). Every backward empties the tape, so a training loop keeps one step's graph on it at
-a time; a tape that grows past ``LIMIT`` nodes (graphs built but never backpropagated,
-without ``no_grad``) is emptied too, so it never holds more than that.
+depends on, and searches the graph otherwise; the gradients are the same either way. Each
+node remembers the tape that knows it (``node._tape``): for an op node, the tape it was
+recorded on. When an op uses an input that the current tape does not know, the tape notes
+it: a leaf joins the tape's list of leaves (backward needs them: a leaf adds a call's whole
+gradient to what it held, ``old + sum``, as PyTorch does); an op node that is not on this
+tape (made before the last backward, or by another thread) means the tape no longer holds
+whole graphs, and backward searches instead.
 
-Leaves are not on the tape, but backward needs to know them: a leaf adds a call's whole
-gradient to what it held (``old + sum``, as PyTorch does). So two more lists: the leaves
-made since the last backward, and every input older than the tape that an op node uses
-(usually a parameter; an older op node there means the tape does not hold the graph).
-
-Like the switches in ``mode.py``, the tape is one per process, not per thread.
+Each thread has its own tape (``mode.ThreadState``), so graphs built and backpropagated in
+different threads never meet here. Every backward replaces its thread's tape by a new one,
+so a training loop keeps one step's graph on it at a time; a tape that grows past
+``LIMIT`` nodes (graphs built but never backpropagated, without ``no_grad``) is replaced
+too, so it never holds more than that.
 
 Python's cycle collector also gains: a node referenced by this list is seen as alive at
 once, instead of first being taken for garbage (nothing older refers to it) and then moved
@@ -30,71 +30,92 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import count
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.value import Value
 
+numbers = count()
+"""Creation numbers: every Value takes the next one, in every thread (``next`` is atomic)."""
+
 creation_number = attrgetter("_id")
 """A node's creation number (its private ``_id``): the key that orders nodes as made."""
 
 LIMIT = 1_000_000
-"""Op nodes the tape holds at most: about 150 MB of graph kept alive in the worst case."""
-
-ops: list[Value] = []
-"""Op nodes made since ``start``, oldest first."""
-
-new_leaves: list[Value] = []
-"""Leaves made since ``start`` while gradients were recorded."""
-
-older: list[Value] = []
-"""Inputs made before ``start`` of the op nodes on the tape, with repeats."""
-
-start = 0
-"""The creation number from which every op node is on the tape."""
-
-stop = start + LIMIT
-"""The creation number past which the tape is emptied, to bound what it keeps alive."""
+"""Op nodes a tape holds at most: about 150 MB of graph kept alive in the worst case."""
 
 
-def note_older_inputs(inputs: Sequence[Value]) -> None:
-    """Note the inputs made before ``start`` among those of a new n-ary op node."""
-    if inputs and min(map(creation_number, inputs)) < start:
-        older.extend(x for x in inputs if x._id < start)
+class Tape:
+    """The op nodes one thread recorded since its last backward, and the leaves they use."""
 
+    __slots__ = ("complete", "layers", "leaves", "ops", "stop")
 
-def note_new_leaf(leaf: Value) -> None:
-    """Note a leaf made while gradients are recorded."""
-    new_leaves.append(leaf)
-    if len(new_leaves) > LIMIT:
-        clear(leaf._id + 1)
+    def __init__(self) -> None:
+        self.ops: list[Value] = []
+        """Op nodes recorded on this tape, oldest first."""
+        self.leaves: list[Value] = []
+        """Leaves that ops on this tape use (repeats possible)."""
+        self.complete = True
+        """False once an op on this tape uses an op node that is not on it."""
+        self.layers: dict[int, tuple] = {}
+        """Neuron inputs noted per layer, see ``neuron_prefixes``."""
+        self.stop = next(numbers) + LIMIT
+        """The creation number from which this tape is full."""
 
+    def note_input(self, x: Value) -> None:
+        """Note an input of a new op node that this tape does not know yet."""
+        if x.is_leaf:
+            x._tape = self
+            self.leaves.append(x)
+        else:
+            self.complete = False
 
-def graph_of(root: Value) -> tuple[list[Value], list[Value]] | None:
-    """Root's op nodes (in creation order, root last) and leaves, or None.
+    def note_inputs(self, inputs: Sequence[Value]) -> None:
+        """``note_input`` for each input of a new n-ary op node that this tape does not know."""
+        for x in inputs:
+            if x._tape is not self:
+                self.note_input(x)
 
-    None when the tape may not hold the whole graph: root was made before ``start`` (or is
-    a leaf), or some op node on the tape uses an op node made before ``start``. The op
-    nodes returned may include nodes of other graphs made in between; their gradient
-    stays 0. The leaves may include other graphs' leaves too; they receive nothing.
-    """
-    if root._id < start or root._op.arity == 0:
-        return None
-    inputs = dict.fromkeys(older)
-    if any(x._op.arity for x in inputs):
-        return None
-    # Usually root is the last node made: then the tape itself is the list (no copy).
-    nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=creation_number)]
-    return nodes, [*dict.fromkeys(new_leaves), *inputs]
+    def neuron_prefixes(self, weights: Sequence[Sequence[Value]], biases: Sequence[Value]
+                        ) -> list[tuple[Value, ...]]:
+        """Each neuron's weights and bias as one tuple (w1..wn, b), their inputs noted.
 
+        A layer called once per data point would otherwise build these tuples and check
+        every weight again at each call; so they are kept per layer until this tape is
+        replaced, and reused while the layer still holds the very same Values.
+        """
+        key = id(weights)
+        kept = self.layers.get(key)
+        if kept is not None and kept[0] is weights and kept[1] == weights and kept[2] == biases:
+            return kept[3]
+        prefixes = [(*row, b) for row, b in zip(weights, biases)]
+        for prefix in prefixes:
+            self.note_inputs(prefix)
+        # The copies let the next call see a Value replaced in place (kept[1] == weights
+        # compares row by row, Value by Value, by identity).
+        self.layers[key] = (weights, [list(row) for row in weights], list(biases), prefixes)
+        return prefixes
 
-def clear(next_id: int) -> None:
-    """Empty the tape; ``next_id`` is the creation number the next node will get."""
-    global start, stop
-    # The same list objects: value.py holds their append methods.
-    ops.clear()
-    new_leaves.clear()
-    older.clear()
-    start = next_id
-    stop = next_id + LIMIT
+    def graph_of(self, root: Value) -> tuple[list[Value], list[Value]] | None:
+        """Root's op nodes (in creation order, root last) and leaves, or None.
+
+        None when this tape may not hold the whole graph: root is not on it (or is a leaf),
+        or some op node on it uses an op node that is not. The op nodes returned may
+        include nodes of other graphs made in between; their gradient stays 0. The leaves
+        may include other graphs' leaves too; they receive nothing.
+        """
+        if root._tape is not self or not self.complete or root._op.arity == 0:
+            return None
+        ops = self.ops
+        # Usually root is the last node made: then the tape itself is the list (no copy).
+        nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=creation_number)]
+        return nodes, list(dict.fromkeys(self.leaves))
+
+    def close(self) -> None:
+        """Let go of every node, once this tape is replaced (nodes still point to it)."""
+        self.ops.clear()
+        self.leaves.clear()
+        self.layers.clear()
+        self.complete = False

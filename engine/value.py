@@ -30,17 +30,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from itertools import count
 from numbers import Real
 from typing import Any
 
-from engine import ieee, mode, tape
+from engine import ieee
+from engine.mode import this_thread
+from engine.tape import numbers as _numbers
 
 Number = int | float
-_creation = count()
 _new = object.__new__
-_record = tape.ops.append
-_note_older = tape.older.append
 
 
 class Op:
@@ -129,25 +127,27 @@ def _node(op: Op, data: float, a: Any, b: Any) -> Value:
     """A new Value computed by ``op`` from ``a`` (and ``b``); a parentless leaf under no_grad.
 
     For ops with one Value input ``a`` and a constant (or None) ``b``, and for n-ary ops
-    (``a`` and ``b`` tuples, whose caller notes the inputs older than the tape itself, see
-    ``fused.py``); ``_node2`` is the same for two Value inputs. This runs once per op, so it
-    is written for speed: the node is made without calling ``__init__``, and the tape's
-    bookkeeping (``tape.py``) is one comparison per input.
+    (``a`` and ``b`` tuples, whose caller notes their inputs itself, see ``fused.py``);
+    ``_node2`` is the same for two Value inputs. This runs once per op, so it is written
+    for speed: the node is made without calling ``__init__``, and the tape's bookkeeping
+    (``tape.py``) is one identity test per input.
     """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._id = number = next(_creation)
-    if mode.grad_enabled:
-        out._op, out._a, out._b = op, a, b
-        if op.arity == 1 and a._id < tape.start:
-            _note_older(a)
-        _record(out)
+    out._id = number = next(_numbers)
+    state = this_thread.state
+    if state.grad_enabled:
+        tape = state.tape
+        out._op, out._a, out._b, out._tape = op, a, b, tape
+        if op.arity == 1 and a._tape is not tape:
+            tape.note_input(a)
+        tape.ops.append(out)
         if number >= tape.stop:
-            tape.clear(number + 1)
+            state.new_tape()
     else:
-        out._op, out._a, out._b = LEAF, None, None
-    if mode.anomaly_enabled and not math.isfinite(data):
+        out._op, out._a, out._b, out._tape = LEAF, None, None, None
+    if state.anomaly_enabled and not math.isfinite(data):
         _report_forward_anomaly(op, data, a, b)
     return out
 
@@ -157,27 +157,23 @@ def _node2(op: Op, data: float, a: Value, b: Value) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._id = number = next(_creation)
-    if mode.grad_enabled:
-        out._op, out._a, out._b = op, a, b
-        start = tape.start
-        if a._id < start:
-            _note_older(a)
-        if b._id < start:
-            _note_older(b)
-        _record(out)
+    out._id = number = next(_numbers)
+    state = this_thread.state
+    if state.grad_enabled:
+        tape = state.tape
+        out._op, out._a, out._b, out._tape = op, a, b, tape
+        if a._tape is not tape:
+            tape.note_input(a)
+        if b._tape is not tape:
+            tape.note_input(b)
+        tape.ops.append(out)
         if number >= tape.stop:
-            tape.clear(number + 1)
+            state.new_tape()
     else:
-        out._op, out._a, out._b = LEAF, None, None
-    if mode.anomaly_enabled and not math.isfinite(data):
+        out._op, out._a, out._b, out._tape = LEAF, None, None, None
+    if state.anomaly_enabled and not math.isfinite(data):
         _report_forward_anomaly(op, data, a, b)
     return out
-
-
-def next_number() -> int:
-    """The creation number the next Value will get (each call uses one up)."""
-    return next(_creation) + 1
 
 
 def _report_forward_anomaly(op: Op, data: float, a: Any, b: Any) -> None:
@@ -208,7 +204,7 @@ class Value:
     ``backward()`` calls, like PyTorch's ``.grad``; call ``zero_grad()`` to reset.
     """
 
-    __slots__ = ("_a", "_b", "_id", "_op", "data", "grad")
+    __slots__ = ("_a", "_b", "_id", "_op", "_tape", "data", "grad")
 
     data: float
     grad: float
@@ -223,9 +219,8 @@ class Value:
         self._op, self._a, self._b = LEAF, None, None
         if label != "":
             self.label = label  # a labelled copy of LEAF (a TypeError if not a str)
-        self._id = next(_creation)
-        if mode.grad_enabled:
-            tape.note_new_leaf(self)
+        self._id = next(_numbers)
+        self._tape = None  # no tape knows it yet; the first op that uses it notes it
 
     # ---- what the graph looks like -------------------------------------------------------
 
@@ -280,6 +275,17 @@ class Value:
 
     def __float__(self) -> float:
         return self.data
+
+    def __reduce__(self) -> tuple[Any, tuple[float, float, str]]:
+        """Pickling (and ``copy``): a leaf travels as its data, gradient and label.
+
+        An op node is refused, as in PyTorch: its graph would have to travel with it.
+        """
+        if not self.is_leaf:
+            raise TypeError(
+                f"cannot pickle or copy a Value computed by {self.op!r} (it has a graph "
+                f"behind it); pickle value.detach(), or the leaves it was computed from")
+        return _leaf, (self.data, self.grad, self.label)
 
     def detach(self) -> Value:
         """A new leaf with the same data and label and no history."""
@@ -486,3 +492,10 @@ class Value:
     def abs(self) -> Value:
         """|a|, the same as ``abs(a)``."""
         return self.__abs__()
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    """A leaf with this data, gradient and label: how a pickled leaf is rebuilt."""
+    leaf = Value(data, label)
+    leaf.grad = grad
+    return leaf

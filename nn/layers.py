@@ -19,6 +19,10 @@ from nn.module import Module
 Number = int | float
 
 
+_FUSED_NAMES = {module: name for name, module in ACTIVATIONS.items()}
+"""The activation modules that MLP fuses into the Linear layer before them, with their names."""
+
+
 def is_batch(x: Any) -> bool:
     """True for a list of input lists (a batch), False for one input list."""
     return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple))
@@ -46,9 +50,11 @@ class Linear(Module):
     W^T, so the two agree; storing one row per neuron makes each neuron one dot product.
 
     Initialisation is PyTorch's default: every weight and bias drawn uniformly from
-    ``[-1/sqrt(nin), 1/sqrt(nin)]`` (weights first, row by row, then the biases), from this
-    layer's own ``random.Random(seed)``; the same seed gives the same layer, and the global
-    ``random`` module is never touched.
+    ``[-1/sqrt(nin), 1/sqrt(nin)]`` (weights first, row by row, then the biases). With
+    ``seed`` the numbers come from the layer's own ``random.Random(seed)``: the same seed
+    gives the same layer, whatever else the program draws. Without it they come from
+    Python's global ``random`` module, so ``random.seed(n)`` once at the start of a
+    program reproduces every layer built after it (as ``torch.manual_seed`` does).
     """
 
     parameter_names = ("weight", "bias")
@@ -56,7 +62,7 @@ class Linear(Module):
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None) -> None:
         self.nin = _positive_int("nin", nin)
         self.nout = _positive_int("nout", nout)
-        rng = random.Random(seed)
+        rng = random if seed is None else random.Random(seed)
         bound = 1.0 / math.sqrt(nin)
         self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)]
                        for _ in range(nout)]
@@ -76,7 +82,10 @@ class Linear(Module):
         """
         batch = x if is_batch(x) else [x]
         # Checked row by row (for the error message) only when a quick look finds a problem.
-        rows_fit = set(map(type, batch)) <= {list, tuple} and set(map(len, batch)) == {self.nin}
+        if batch is x:
+            rows_fit = set(map(type, x)) <= {list, tuple} and set(map(len, x)) == {self.nin}
+        else:
+            rows_fit = type(x) in (list, tuple) and len(x) == self.nin
         for i, row in enumerate([] if rows_fit else batch):
             if isinstance(row, (Value, str)) or not hasattr(row, "__len__"):
                 raise TypeError(f"{self!r} takes a list of {self.nin} numbers or Values, "
@@ -163,8 +172,9 @@ class MLP(Module):
     before it). A PyTorch module holding that Sequential in an attribute ``layers`` has the
     very same state dict keys; for a bare torch ``Sequential`` drop the ``layers.`` prefix.
 
-    Each layer gets its own seed, drawn from ``random.Random(seed)``: the same ``seed``
-    gives the same model.
+    With ``seed``, each layer gets its own seed, drawn from ``random.Random(seed)``: the same
+    ``seed`` gives the same model. Without it, the layers draw from Python's global
+    ``random`` module: ``random.seed(n)`` before building reproduces the model.
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
@@ -182,37 +192,57 @@ class MLP(Module):
         self.nouts = list(nouts)
         self.activation = activation
         self.output_activation = output_activation
-        layer_seeds = random.Random(seed)
+        layer_seeds = None if seed is None else random.Random(seed)
         widths = [nin, *self.nouts]
         modules: list[Module] = []
         for i in range(len(self.nouts)):
-            modules.append(Linear(widths[i], widths[i + 1], seed=layer_seeds.getrandbits(64)))
+            layer_seed = None if layer_seeds is None else layer_seeds.getrandbits(64)
+            modules.append(Linear(widths[i], widths[i + 1], seed=layer_seed))
             last = i == len(self.nouts) - 1
             if not last:
                 modules.append(ACTIVATIONS[activation]())
             elif output_activation is not None:
                 modules.append(ACTIVATIONS[output_activation]())
         self.layers = Sequential(*modules)
-        # What forward runs: each Linear layer (every other module: 0, 2, 4...) with the
-        # name of the activation after it.
-        activations = [activation] * (len(self.nouts) - 1) + [output_activation]
-        self.steps = list(zip(modules[::2], activations))
 
     def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
                 ) -> Value | list[Value] | list[list[Value]]:
-        """Each Linear layer with its activation fused into one node per neuron.
+        """What ``self.layers`` computes, with each activation fused into its Linear layer.
 
         ``model(x)`` for one input; ``model(X)`` for a batch (a list of inputs) returns one
-        output per input, the same nodes as ``[model(x) for x in X]`` but faster.
-
-        ``self.layers(x)`` computes the same numbers with the activation as separate nodes;
-        this is the fast path (one node per neuron instead of two).
+        output per input, the same nodes as ``[model(x) for x in X]`` but faster. A Linear
+        layer followed by ReLU, Tanh or Sigmoid becomes one node per neuron, act(w . x + b),
+        instead of two; ``self.layers(x)`` computes the same numbers with the activation as
+        separate nodes. Whatever ``self.layers`` holds when called is what runs, so a layer
+        replaced or appended there takes effect at once.
         """
-        for layer, activation in self.steps:
-            x = layer.forward(x, activation)
-        if self.nouts[-1] != 1:
-            return x
-        return [out[0] for out in x] if is_batch(x) else x[0]
+        for module, activation in self._plan():
+            x = module(x) if activation is False else module.forward(x, activation)
+        if is_batch(x):
+            return [out[0] for out in x] if x and len(x[0]) == 1 else x
+        return x[0] if isinstance(x, list) and len(x) == 1 else x
+
+    def _plan(self) -> list[tuple[Module, str | None | bool]]:
+        """``self.layers`` as (module, activation fused into it, or False: called as is)."""
+        modules = self.layers.modules
+        kept = self.__dict__.get("_planned")
+        if kept is not None and kept[0] == modules:
+            return kept[1]
+        plan: list[tuple[Module, str | None | bool]] = []
+        i = 0
+        while i < len(modules):
+            module = modules[i]
+            after = modules[i + 1] if i + 1 < len(modules) else None
+            if type(module) is Linear:
+                activation = _FUSED_NAMES.get(type(after))
+                plan.append((module, activation))
+                i += 1 if activation is None else 2
+            else:
+                plan.append((module, False))
+                i += 1
+        # Cached with a copy of the list, so that any change to it is seen at the next call.
+        self.__dict__["_planned"] = (list(modules), plan)
+        return plan
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,

@@ -1,14 +1,14 @@
 """The tape (engine/tape.py): backward reads the op nodes made since the last backward.
 
-The tape is a cache: whenever ``tape.graph_of(root)`` vouches for root's whole graph,
+The tape is a cache: whenever ``Tape.graph_of(root)`` vouches for root's whole graph,
 backward walks the tape instead of searching the graph, and the gradients must be the very
 same floats either way. These tests compare the two paths (the search forced by patching
-``tape.graph_of`` to say "no"), and check the tape's own promises: every backward (even one
+``Tape.graph_of`` to say "no"), and check the tape's own promises: every backward (even one
 that raises) empties it, ``no_grad`` puts nothing on it, it never outgrows ``LIMIT``, nodes
 of other graphs on it send nothing, and leaves add ``old + (this call's sum)`` like PyTorch.
 
-Only the tape's small interface is used: ``ops``, ``new_leaves``, ``older``, ``LIMIT``,
-``graph_of`` and ``clear`` (through a backward, which calls it).
+Only the tape's small interface is used: this thread's tape (``mode.current().tape``), its
+``ops``, ``leaves`` and ``graph_of``, and ``LIMIT``; a backward replaces the tape.
 """
 
 from __future__ import annotations
@@ -21,10 +21,16 @@ from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from engine import Value, detect_anomaly, grad, linear_batch, no_grad, tape, vsum
+from engine.mode import current
 from engine.testing import OPS, VALUE_FUNCTIONS, Expression, Step, expressions
 from tests.torch_oracle import close, identical
 
 torch = pytest.importorskip("torch")
+
+
+def the_tape() -> tape.Tape:
+    """This thread's tape."""
+    return current().tape
 
 
 def empty_the_tape() -> None:
@@ -102,7 +108,7 @@ def build_case(case) -> tuple[list[Value], list[Value], Value]:
         nodes.append(OPS[step.op].build(VALUE_FUNCTIONS, [nodes[i] for i in step.args],
                                         step.constant))
         add_decoys(k)
-    return leaves, list(tape.ops), nodes[root]
+    return leaves, list(the_tape().ops), nodes[root]
 
 
 ZERO_LEAVES = (
@@ -124,14 +130,14 @@ SHARED = (
 def test_the_tape_path_gives_the_same_bits_as_the_graph_search(case):
     note(str(case[0]))
     leaves, made, root = build_case(case)
-    taped = tape.graph_of(root)
+    taped = the_tape().graph_of(root)
     assert taped is not None, "the tape should hold this graph"
     assert taped[0][-1] is root
     root.backward()
 
     search_leaves, search_made, search_root = build_case(case)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tape, "graph_of", lambda root: None)
+        patch.setattr(tape.Tape, "graph_of", lambda self, root: None)
         search_root.backward()
 
     assert len(made) == len(search_made)
@@ -149,7 +155,7 @@ def test_a_leaf_of_another_graph_keeps_its_negative_zero_grad():
     a.grad = -0.0
     a * 3.0  # another graph, on the tape
     y = b.exp()
-    assert tape.graph_of(y) is not None
+    assert the_tape().graph_of(y) is not None
     y.backward()
     assert identical(a.grad, -0.0), f"a.grad became {a.grad!r}"
 
@@ -163,7 +169,7 @@ def test_a_graph_grown_from_a_backpropagated_one_is_searched_and_exact():
     y1 = h.exp() + h
     y1.backward()
     y2 = h * h.sigmoid() - x  # uses h, an op node made before the last backward
-    assert tape.graph_of(y2) is None  # the tape holds y2's newer nodes only, not h's
+    assert the_tape().graph_of(y2) is None  # the tape holds y2's newer nodes only, not h's
     y2.backward()
 
     # The same calls, y2 built first: each backward finds its graph whole on the tape
@@ -190,7 +196,7 @@ def test_second_derivatives_built_on_the_tape_match_torch():
     x = Value(0.3)
     y = (x * x).tanh() * x.exp()
     (dx,) = grad(y, [x], create_graph=True)  # a derivative graph, made of nodes on the tape
-    assert tape.graph_of(dx) is not None
+    assert the_tape().graph_of(dx) is not None
     dx.backward()
     xt = t(0.3)
     (dxt,) = torch.autograd.grad((xt * xt).tanh() * xt.exp(), xt, create_graph=True)
@@ -206,7 +212,7 @@ def test_another_graphs_nan_on_the_tape_does_not_leak_into_a_shared_leaf(kind):
     x = Value(0.0)
     other = DECOYS[kind](x)  # made before y: on the tape between its start and y
     y = x * 2.0
-    taped = tape.graph_of(y)
+    taped = the_tape().graph_of(y)
     assert taped is not None and on_tape(other, taped[0])
     y.backward()
     assert x.grad == 2.0  # not nan: 0 * inf from `other` would be nan
@@ -227,7 +233,7 @@ TORCH_DECOYS = {
 def test_roots_own_zero_times_inf_still_gives_nan_like_torch(kind):
     x = Value(0.0)
     y = DECOYS[kind](x) * 0.0
-    assert tape.graph_of(y) is not None
+    assert the_tape().graph_of(y) is not None
     y.backward()
     xt = t(0.0)
     (TORCH_DECOYS[kind](xt) * 0.0).backward()
@@ -242,18 +248,18 @@ def test_a_backward_empties_the_tape():
     empty_the_tape()  # p is now older than the tape
     x = Value(3.0)
     y = (x * p).tanh()
-    assert (len(tape.ops), len(tape.new_leaves), len(tape.older)) == (2, 1, 1)
+    assert (len(the_tape().ops), len(the_tape().leaves)) == (2, 2)  # x * p, tanh; x, p
     y.backward()
-    assert tape.ops == [] and tape.new_leaves == [] and tape.older == []
+    assert the_tape().ops == [] and the_tape().leaves == []
 
 
 def test_a_backward_that_raises_empties_the_tape_too():
     x = Value(0.0)
     y = x.log() * 1.0  # -inf forward, inf backward
-    assert tape.ops != []
+    assert the_tape().ops != []
     with detect_anomaly(), pytest.raises(FloatingPointError):
         y.backward()
-    assert tape.ops == [] and tape.new_leaves == [] and tape.older == []
+    assert the_tape().ops == [] and the_tape().leaves == []
 
 
 def test_nothing_made_under_no_grad_reaches_the_tape():
@@ -261,14 +267,14 @@ def test_nothing_made_under_no_grad_reaches_the_tape():
     empty_the_tape()
     x = Value(1.5)
     y = x * p  # something on each list, so that "unchanged" means something
-    before = (list(tape.ops), list(tape.new_leaves), list(tape.older))
+    before = (list(the_tape().ops), list(the_tape().leaves))
     with no_grad():
         z = Value(2.0)
         w = (y * p + z).exp() - x
         s = vsum([p, w, y])
         layer = linear_batch([[p, x]], [z], [[1.0, 2.0], [y, w]], "tanh")
     assert w.is_leaf and s.is_leaf and layer[1][0].is_leaf
-    assert (tape.ops, tape.new_leaves, tape.older) == before
+    assert (the_tape().ops, the_tape().leaves) == before
 
 
 # ---- 5. LIMIT --------------------------------------------------------------------------------
@@ -278,7 +284,7 @@ CHAIN = 300
 
 def small_limit(monkeypatch, limit: int) -> None:
     monkeypatch.setattr(tape, "LIMIT", limit)
-    empty_the_tape()  # clear() moves tape.stop to start + LIMIT
+    empty_the_tape()  # the new tape is full LIMIT creation numbers from now
 
 
 def test_a_chain_longer_than_LIMIT_still_gets_the_exact_gradient(monkeypatch):
@@ -287,8 +293,8 @@ def test_a_chain_longer_than_LIMIT_still_gets_the_exact_gradient(monkeypatch):
     v = x
     for _ in range(CHAIN):
         v = v * 1.0001 + 0.001
-    assert len(tape.ops) < 2 * CHAIN  # emptied along the way
-    assert tape.graph_of(v) is None  # the start of the chain fell off: backward searches
+    assert len(the_tape().ops) < 2 * CHAIN  # emptied along the way
+    assert the_tape().graph_of(v) is None  # the start of the chain fell off: backward searches
     v.backward()
     xt = t(0.5)
     vt = xt
@@ -298,13 +304,12 @@ def test_a_chain_longer_than_LIMIT_still_gets_the_exact_gradient(monkeypatch):
     assert identical(v.data, vt.item()) and identical(x.grad, xt.grad.item())
 
 
-def test_leaves_made_past_LIMIT_empty_the_tape(monkeypatch):
-    small_limit(monkeypatch, 20)
-    longest = 0
-    for k in range(100):
-        Value(float(k))
-        longest = max(longest, len(tape.new_leaves))
-    assert 0 < longest <= tape.LIMIT
+def test_leaves_reach_the_tape_only_when_an_op_uses_them():
+    leaves = [Value(float(k)) for k in range(100)]
+    assert the_tape().leaves == []
+    leaves[7] * 2.0
+    leaves[7] + leaves[7]
+    assert the_tape().leaves == [leaves[7]]  # noted once, however often it is used
 
 
 def test_the_tape_never_holds_more_than_LIMIT_op_nodes(monkeypatch):
@@ -313,7 +318,7 @@ def test_the_tape_never_holds_more_than_LIMIT_op_nodes(monkeypatch):
     longest = 0
     for _ in range(CHAIN):
         v = v * 1.0001 + 0.001
-        longest = max(longest, len(tape.ops))
+        longest = max(longest, len(the_tape().ops))
     assert longest <= tape.LIMIT, f"{longest} op nodes on a tape of LIMIT {tape.LIMIT}"
 
 
@@ -356,16 +361,12 @@ def test_a_leaf_adds_this_calls_sum_to_its_old_gradient_like_torch(kind, leaf):
         x = Value(0.5)
         x.grad = OLD
     y = two_contributions(kind, x)
-    assert tape.graph_of(y) is not None
+    assert the_tape().graph_of(y) is not None
     y.backward()
     two_contributions(kind, xt).backward()
     assert identical(x.grad, xt.grad.item()), f"{x.grad!r} vs torch {xt.grad.item()!r}"
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation: a leaf made under no_grad after the "
-                   "last backward is on none of the tape's lists (no_grad records nothing), so "
-                   "if its .grad was set by hand the tape path adds the contributions to it one "
-                   "by one; torch adds their sum (a last-bit difference)")
 def test_a_leaf_made_under_no_grad_adds_this_calls_sum_like_torch():
     with no_grad():
         x = Value(0.5)
@@ -381,7 +382,7 @@ def test_a_leaf_made_under_no_grad_adds_this_calls_sum_like_torch():
 def test_a_backward_that_raises_leaves_another_graphs_leaves_alone():
     p = Value(3.0)
     (p * 2.0).backward()  # p.grad == 2.0
-    p * 5.0  # another graph using p, built and not backpropagated: p is on tape.older
+    p * 5.0  # another graph using p, built and not backpropagated: p is on the tape's leaves
     x = Value(0.0)
     y = x.log() * 1.0
     with detect_anomaly(), pytest.raises(FloatingPointError):
@@ -405,7 +406,7 @@ def test_a_graph_never_backpropagated_is_freed_at_the_next_backward():
     del users_while_taped
     z = Value(2.0)
     (z * z).backward()
-    assert tape.ops == []
+    assert the_tape().ops == []
     users_after = values_referring_to(x)  # freed by reference counting: no gc.collect()
     assert users_after == []
 
@@ -432,16 +433,16 @@ def train_two_steps(search: bool) -> list[list[float]]:
     history = []
     with pytest.MonkeyPatch.context() as patch:
         if search:
-            patch.setattr(tape, "graph_of", lambda root: None)
+            patch.setattr(tape.Tape, "graph_of", lambda self, root: None)
         for _ in range(2):
             hidden = linear_batch(w1, b1, POINTS, "relu")
             scores = [s for (s,) in linear_batch(w2, b2, hidden)]
             if not search:  # the layers themselves note their older weights
-                assert all(on_tape(p, tape.older) for p in params)
+                assert all(on_tape(p, the_tape().leaves) for p in params)
             hinge = vsum([(1.0 - y * s).relu() for y, s in zip(TARGETS, scores)])
             loss = hinge * (1.0 / len(POINTS)) + 1e-4 * vsum([p * p for p in params])
             if not search:
-                assert tape.graph_of(loss) is not None
+                assert the_tape().graph_of(loss) is not None
             loss.backward()
             history.append([p.grad for p in params])
             with no_grad():
