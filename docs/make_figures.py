@@ -279,6 +279,30 @@ def activations(out: Path, small: bool) -> list[Path]:
     return [path]
 
 
+def universal_approximation(out: Path, small: bool) -> list[Path]:
+    """docs/07-deep-learning.md: sin(3x) on [-2, 2] fitted by one hidden layer of 1, 4, 32 units."""
+    X = [[-2.0 + 4.0 * i / 49] for i in range(50)]
+    y = [math.sin(3.0 * x) for (x,) in X]
+    grid = linspace(-2.0, 2.0, 41 if small else 201)
+    curves = [Curve(grid, [math.sin(3.0 * g) for g in grid], "target sin(3x)", "k:")]
+    for hidden in (1, 4, 32):
+        net = MLP(1, [hidden, 1], activation="tanh", seed=0)
+        optimizer = optim.Adam(net.parameters(), lr=0.05)
+        for _ in range(20 if small else 500):
+            loss = losses.mse([net(x) for x in X], y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with no_grad():
+            fit = [net([g]).data for g in grid]
+        curves.append(Curve(grid, fit, f"width {hidden} (MSE {loss.data:.4f})"))
+    panel = Panel("One hidden layer of tanh units, 500 steps of Adam", curves, xlabel="x",
+                  ylabel="y", ylim=(-1.6, 1.9))
+    path = out / "universal_approximation.png"
+    plots.plot_panels([panel], str(path), panel_size=(6.4, 3.6))
+    return [path]
+
+
 # ---- 08: graphs of a tiny network and of the worked example ---------------------------------
 
 
@@ -330,7 +354,7 @@ def graphs(out: Path, small: bool) -> list[Path]:
 
 
 FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, page_classifiers, activations,
-                 graphs]
+                 universal_approximation, graphs]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -340,7 +340,8 @@ def test_the_classifier_figures_draw_the_models_the_pages_print():
     assert str(metrics.confusion_matrix(y_test, [int(logistic(x).data > 0.5) for x in X_test])
                ) == shown_06 == "[[20, 2], [2, 21]]"
     mlp = make_figures.chapter7_mlp(X_train, y_train, X_val, y_val, epochs=15)
-    shown_07 = outputs("07-deep-learning.md")[-1].split("\n")[-1]
+    shown_07 = next(out for out in outputs("07-deep-learning.md")
+                    if out.startswith("best validation loss")).split("\n")[-1]
     y_pred = [int(mlp(x).data > 0) for x in X_test]
     assert f"{metrics.confusion_matrix(y_test, y_pred)} {metrics.accuracy(y_test, y_pred)}" == (
         shown_07)
@@ -359,6 +360,19 @@ def test_the_hand_worked_backward_pass_has_a_line_for_every_node_backward_visits
                "w*x": "∂L/∂(w·x)"}
     for label in labels:
         assert f"\n    {written[label]}" in by_hand, label
+
+
+def test_wider_hidden_layers_fit_closer_and_clipping_tames_the_explosion():
+    """07: the error falls with the width (1, 4, 32 units); clipped training goes down while
+    the same run unclipped explodes past 1e40."""
+    chapter = outputs("07-deep-learning.md")
+    widths = next(out for out in chapter if out.startswith("width"))
+    errors = [numbers(line)[-1] for line in widths.split("\n")]
+    assert errors == sorted(errors, reverse=True) and errors[-1] < errors[0] / 100
+    runs = next(out for out in chapter if out.startswith("steps 1, 2, 3, 10, 100"))
+    unclipped, clipped = (numbers(line.split(":", 1)[1]) for line in runs.split("\n")[1:])
+    assert max(unclipped) > 1e40 and clipped == sorted(clipped, reverse=True)
+    assert clipped[-1] < clipped[0] / 100
 
 
 def test_the_backward_graph_fits_a_page():
