@@ -2,9 +2,7 @@
 
 Read in this order: ``module.py`` (what every layer and model shares: parameters, names,
 state dicts, saving), ``activations.py``, ``layers.py`` (Linear, Sequential, MLP,
-LogisticRegression), ``losses.py``, ``optim.py``, ``serialization.py`` (the file format),
-then ``data.py``, ``metrics.py`` and ``training.py`` (one epoch of minibatch training, and
-evaluation: the loop demo.py and the playground share).
+LogisticRegression), ``losses.py``, ``optim.py``, ``serialization.py`` (the file format).
 
     from nn import MLP, losses, optim
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
@@ -15,7 +13,7 @@ evaluation: the loop demo.py and the playground share).
 
 from __future__ import annotations
 
-from nn import data, losses, metrics, optim, training, utils
+from nn import data, losses, metrics, optim, utils
 from nn.activations import Identity, ReLU, Sigmoid, Tanh
 from nn.layers import MLP, Linear, LogisticRegression, Sequential
 from nn.module import Module
@@ -34,7 +32,6 @@ __all__ = [
     "losses",
     "metrics",
     "optim",
-    "training",
     "utils",
 ]
 
