@@ -1,0 +1,228 @@
+"""Threads: each one has its own gradient mode, anomaly switch and tape, as in PyTorch.
+
+Training k models in k threads must give the very bits of training them one after another,
+however often the interpreter switches between threads: with the tape (plain training and
+fused neurons), with the graph search (a graph grown from nodes made before a backward),
+and with ``grad(..., create_graph=True)``. And a thread inside ``no_grad()`` or
+``detect_anomaly()`` changes nothing for the others.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from engine import (
+    Value,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    vsum,
+)
+from engine.mode import is_anomaly_enabled
+from nn import MLP, data, losses, optim
+
+STEPS = 60
+
+
+@pytest.fixture
+def switch_often():
+    """Let the interpreter switch threads every microsecond, so that they interleave."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(previous)
+
+
+def train_mlp(seed: int) -> list[float]:
+    """Fused neurons on the tape: a 2-8-8-1 MLP fitted to moons with Adam."""
+    X, y = data.make_moons(40, noise=0.1, seed=seed)
+    model = MLP(2, [8, 8, 1], seed=seed)
+    opt = optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(STEPS):
+        loss = losses.hinge(model(X), [2 * t - 1 for t in y])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [p.data for p in model.parameters()]
+
+
+def train_searched(seed: int) -> list[float]:
+    """Elementary ops, the graph grown from nodes made before a backward: the search path."""
+    w = [Value(0.1 * seed + 0.3), Value(-0.2), Value(0.05 * seed)]
+    for step in range(STEPS):
+        h = (w[0] * (0.5 + 0.01 * step)).tanh()
+        Value(0.0).backward()  # a new tape: h is older than it, so backward searches
+        y = (h * w[1] + w[2]).sigmoid() - 0.25 * h
+        loss = y * y + (w[0] - w[2]) ** 2
+        for p in w:
+            p.grad = 0.0
+        loss.backward()
+        for p in w:
+            p.data -= 0.1 * p.grad
+    return [p.data for p in w]
+
+
+def train_double_backward(seed: int) -> list[float]:
+    """A gradient penalty: ``grad(create_graph=True)`` inside the loss, then backward."""
+    w = [Value(0.2 + 0.01 * seed), Value(-0.4), Value(0.7)]
+    for _ in range(STEPS // 2):
+        loss = (w[0] * w[1] + w[2].tanh() * w[0]).exp() * 0.1
+        gs = grad(loss, w, create_graph=True)
+        total = loss + vsum([g * g for g in gs])
+        for p in w:
+            p.grad = 0.0
+        total.backward()
+        for p in w:
+            p.data -= 0.05 * p.grad
+    return [p.data for p in w]
+
+
+@pytest.mark.parametrize("train", [train_mlp, train_searched, train_double_backward])
+def test_k_models_in_k_threads_give_the_bits_of_training_them_in_turn(
+        train: Callable[[int], list[float]], switch_often):
+    seeds = range(4)
+    in_turn = [train(seed) for seed in seeds]
+    in_threads: list[list[float] | BaseException | None] = [None] * len(seeds)
+
+    def work(i: int) -> None:
+        try:
+            in_threads[i] = train(seeds[i])
+        except Exception as error:  # noqa: BLE001 (compared below, not lost in the thread)
+            in_threads[i] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(seeds))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert in_threads == in_turn
+
+
+def test_no_grad_in_one_thread_leaves_recording_on_in_the_others():
+    inside, done = threading.Event(), threading.Event()
+
+    def evaluate() -> None:
+        with no_grad():
+            inside.set()
+            done.wait(5)
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    inside.wait(5)
+    try:
+        assert is_grad_enabled()
+        w = Value(0.5)
+        y = (w * 3 + 1).tanh() * w
+        assert y.parents != ()
+        y.backward()
+        assert w.grad != 0.0
+    finally:
+        done.set()
+        worker.join()
+
+
+def test_a_new_thread_records_without_anomaly_checks_whatever_its_parent_does():
+    seen = {}
+
+    def look() -> None:
+        seen["grad"], seen["anomaly"] = is_grad_enabled(), is_anomaly_enabled()
+        seen["log0"] = Value(0.0).log().data  # no FloatingPointError in this thread
+
+    with no_grad(), detect_anomaly():
+        worker = threading.Thread(target=look)
+        worker.start()
+        worker.join()
+        assert not is_grad_enabled() and is_anomaly_enabled()
+    assert seen == {"grad": True, "anomaly": False, "log0": float("-inf")}
+
+
+def test_detect_anomaly_in_one_thread_raises_only_there():
+    inside, done = threading.Event(), threading.Event()
+    raised = []
+
+    def checked() -> None:
+        with detect_anomaly():
+            inside.set()
+            try:
+                Value(-1.0).sqrt()
+            except FloatingPointError as error:
+                raised.append(error)
+            done.wait(5)
+
+    worker = threading.Thread(target=checked)
+    worker.start()
+    inside.wait(5)
+    try:
+        assert Value(-1.0).sqrt().data != Value(-1.0).sqrt().data  # nan, silently
+    finally:
+        done.set()
+        worker.join()
+    assert len(raised) == 1 and "sqrt" in str(raised[0])
+
+
+def test_no_grad_as_a_decorator_survives_recursion():
+    @no_grad()
+    def depth(n: int) -> int:
+        assert not is_grad_enabled()
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert depth(5) == 5
+    assert is_grad_enabled()
+
+
+def test_one_switch_object_can_be_entered_again_while_it_is_on():
+    switch = no_grad()
+    with switch:
+        with switch:
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+        with enable_grad():
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def test_one_decorated_function_called_from_two_threads_restores_each_thread():
+    both_inside = threading.Barrier(2, timeout=5)
+    after = {}
+
+    @no_grad()
+    def evaluate() -> None:
+        both_inside.wait()
+
+    def work(name: str) -> None:
+        evaluate()
+        after[name] = is_grad_enabled()
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert after == {"a": True, "b": True}
+    assert is_grad_enabled()
+
+
+def test_a_graph_built_across_two_threads_gets_the_gradient_of_one_built_in_one():
+    def y_and_x(h_maker: Callable[[Callable[[], None]], None]) -> tuple[Value, Value]:
+        x = Value(0.7)
+        made = {}
+        h_maker(lambda: made.setdefault("h", (x * 3.0).tanh()))
+        return made["h"] * x, x
+
+    def in_another_thread(build: Callable[[], None]) -> None:
+        worker = threading.Thread(target=build)
+        worker.start()
+        worker.join()
+
+    y, x = y_and_x(in_another_thread)  # h is on the other thread's tape, not on ours
+    y.backward()
+    y1, x1 = y_and_x(lambda build: build())
+    y1.backward()
+    assert x.grad == x1.grad != 0.0
