@@ -1,13 +1,17 @@
-"""Train a small classifier with chainrule, end to end, and look at what it learned.
+"""Train a small classifier or regressor with chainrule, end to end, and look at what it learned.
 
     python demo.py                      # two moons, MLP 2-16-16-1, a few seconds
     python demo.py --dataset spiral     # three interleaved spiral arms, softmax output
+    python demo.py --dataset sine       # regression: fit a curve with mse (or --loss l1)
     python demo.py --help               # every option
 
 The steps are the ones every first course teaches: make data; split it into train,
 validation and test; train with minibatch gradient descent (forward, loss, zero_grad,
-backward, step), watching the validation accuracy and keeping the best epoch's weights;
-then, once, measure on the test split; finally draw the decision boundary.
+backward, step), watching the validation score and keeping the best epoch's weights;
+then, once, measure on the test split; finally draw what it learned (the decision
+boundary, or the fitted curve). A regressor is trained on standardized targets, like its
+inputs, so its losses per epoch are in standard deviations of y; the test report brings
+its predictions back to the units of y.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Recipe(NamedTuple):
     """How to make a data set, and training settings that work for it out of the box."""
 
     make: Callable[[int, int], tuple[list, list]]  # (n, seed) -> (X, y)
+    model: str = "mlp"
     hidden: str = "16,16"
     activation: str = "relu"
     loss: str = "hinge"
@@ -50,25 +55,38 @@ DATASETS: dict[str, Recipe] = {
                     hidden="16", loss="cross-entropy", epochs=30),
     "spiral": Recipe(lambda n, seed: data.make_spiral(n, classes=3, noise=0.2, seed=seed),
                      hidden="32,32", loss="cross-entropy", lr=0.02, epochs=60),
+    "sine": Recipe(lambda n, seed: data.make_sine(n, noise=0.1, seed=seed),
+                   hidden="16,16", activation="tanh", loss="mse", lr=0.01, epochs=60),
+    "linear": Recipe(lambda n, seed: data.make_linear(n, features=3, noise=0.1, seed=seed)[:2],
+                     model="linear", loss="mse", lr=0.05, epochs=30),
+    "friedman1": Recipe(lambda n, seed: data.make_friedman1(n, noise=1.0, seed=seed),
+                        hidden="32", activation="tanh", loss="mse", lr=0.01, epochs=60,
+                        samples=600),
 }
 MULTICLASS = {"blobs", "spiral"}
+REGRESSION = {"sine", "linear", "friedman1"}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Train a toy classifier with chainrule and report honest test metrics.",
+        description="Train a toy classifier or regressor with chainrule and report honest "
+                    "test metrics.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
-                        help="which toy data set to learn (blobs and spiral have 3 classes)")
-    parser.add_argument("--model", choices=["mlp", "logreg"], default="mlp",
-                        help="a multi-layer perceptron, or logistic regression (binary sets)")
+    parser.add_argument("--dataset", choices=list(DATASETS), default="moons",
+                        help="which toy data set to learn (blobs and spiral have 3 classes; "
+                             "sine, linear and friedman1 have real-valued targets)")
+    parser.add_argument("--model", choices=["mlp", "logreg", "linear"], default=None,
+                        help="a multi-layer perceptron, logistic regression (binary sets) or "
+                             "linear regression (regression sets) (default: per data set)")
     parser.add_argument("--hidden", type=_widths, default=None,
                         help="hidden layer widths, comma-separated (default: per data set)")
     parser.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default=None,
                         help="non-linearity of the hidden layers (default: relu)")
-    parser.add_argument("--loss", choices=["hinge", "bce", "cross-entropy"], default=None,
-                        help="hinge (SVM margin) or bce for two classes; cross-entropy for more")
+    parser.add_argument("--loss", choices=["hinge", "bce", "cross-entropy", "mse", "l1"],
+                        default=None,
+                        help="hinge (SVM margin) or bce for two classes; cross-entropy for "
+                             "more; mse (L2) or l1 for regression")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "radam"],
                         default=None, help="how each step moves the weights (default: adam)")
     parser.add_argument("--lr", type=_positive(float), default=None, help="learning rate")
@@ -83,11 +101,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     args = parser.parse_args(argv)
     recipe = DATASETS[args.dataset]
-    for name in ("hidden", "activation", "loss", "optimizer", "lr", "epochs", "batch_size",
-                 "samples"):
+    for name in ("model", "hidden", "activation", "loss", "optimizer", "lr", "epochs",
+                 "batch_size", "samples"):
         if getattr(args, name) is None:
             value = getattr(recipe, name)
             setattr(args, name, _widths(value) if name == "hidden" else value)
+    if args.dataset in REGRESSION:
+        if args.loss not in training.REGRESSION_LOSSES:
+            parser.error(f"--dataset {args.dataset} has real-valued targets: use --loss mse "
+                         f"or l1, not {args.loss}")
+        if args.model == "logreg":
+            parser.error("--model logreg is a classifier: use --model mlp or linear for "
+                         f"--dataset {args.dataset}")
+        return args
+    if args.loss in training.REGRESSION_LOSSES:
+        parser.error(f"--loss {args.loss} is for real-valued targets (sine, linear, "
+                     f"friedman1); --dataset {args.dataset} has classes")
+    if args.model == "linear":
+        parser.error("--model linear is linear regression: use --model logreg for a linear "
+                     f"classifier of --dataset {args.dataset}")
     if args.model == "logreg" and args.loss == "hinge" and args.dataset not in MULTICLASS:
         args.loss = "bce"  # logistic regression is trained on cross-entropy by definition
     multiclass = args.dataset in MULTICLASS
@@ -126,11 +158,14 @@ def _positive(kind: type) -> Callable[[str], float]:
 # ---- the pieces of a training run ---------------------------------------------------------
 
 
-def build_model(args: argparse.Namespace, n_classes: int):
+def build_model(args: argparse.Namespace, n_inputs: int, n_outputs: int):
+    """The network: one output per class, or a single score for two classes or a regression
+    (the last layer is linear in every case: a score, a logit, or the predicted value)."""
     if args.model == "logreg":
-        return LogisticRegression(2, seed=args.seed)
-    outputs = 1 if n_classes == 2 else n_classes
-    return MLP(2, [*args.hidden, outputs], activation=args.activation, seed=args.seed)
+        return LogisticRegression(n_inputs, seed=args.seed)
+    if args.model == "linear":  # y = w . x + b: no hidden layer
+        return MLP(n_inputs, [1], seed=args.seed)
+    return MLP(n_inputs, [*args.hidden, n_outputs], activation=args.activation, seed=args.seed)
 
 
 def build_optimizer(args: argparse.Namespace, params: list[Value]) -> optim.Optimizer:
@@ -199,6 +234,50 @@ def test_report(model, args: argparse.Namespace, X: Sequence[Sequence[float]],
     return "\n".join(lines), result
 
 
+def regression_report(y_true: Sequence[float], y_pred: Sequence[float]) -> tuple[str, dict]:
+    """MAE, MSE, RMSE (in the units of y) and R^2 on the test split, as text and numbers."""
+    result = {"mae": metrics.mean_absolute_error(y_true, y_pred),
+              "mse": metrics.mean_squared_error(y_true, y_pred),
+              "rmse": metrics.root_mean_squared_error(y_true, y_pred),
+              "r2": metrics.r2_score(y_true, y_pred)}
+    return "\n".join(f"{name:<9} {value:.4f}" for name, value in result.items()), result
+
+
+def ascii_fit(fitted: Callable[[list], list[float]], X: Sequence[Sequence[float]],
+              y: Sequence[float], width: int = 64, height: int = 20) -> str:
+    """The fitted curve against the test points, as characters (for one input); for several
+    inputs, each test point's prediction against its true value, with the diagonal y = x
+    where a perfect model would put every point."""
+    if len(X[0]) == 1:
+        xs = [row[0] for row in X]
+        x0, x1 = min(xs), max(xs)
+        grid = [x0 + (x1 - x0) * (i + 0.5) / width for i in range(width)]
+        line = list(zip(grid, fitted([[g] for g in grid])))
+        points = list(zip(xs, y))
+        title = "\nfitted curve (x in data units):"
+        legend = "the model's curve '*', test points 'o'"
+    else:
+        predicted = fitted([list(row) for row in X])
+        lo, hi = min(*y, *predicted), max(*y, *predicted)
+        line = [(lo + (hi - lo) * (i + 0.5) / width,) * 2 for i in range(width)]
+        points = list(zip(y, predicted))
+        title = "\npredicted (up) against true (across) on the test split:"
+        legend = "perfect predictions '*' (y = x), test points 'o'"
+    x0 = min(px for px, _ in line + points)
+    x1 = max(px for px, _ in line + points)
+    y0 = min(py for _, py in line + points)
+    y1 = max(py for _, py in line + points)
+    cells = [[" "] * width for _ in range(height)]
+    for mark, series in (("*", line), ("o", points)):
+        for px, py in series:
+            i = min(width - 1, int((px - x0) / (x1 - x0) * width))
+            j = min(height - 1, int((y1 - py) / (y1 - y0) * height))
+            cells[j][i] = mark
+    rows = ["|" + "".join(row) for row in cells]
+    axis = f"+{'-' * width}\n x from {x0:.2f} to {x1:.2f}, y from {y0:.2f} to {y1:.2f}"
+    return "\n".join([title, *rows, axis, legend])
+
+
 def write_history(history: list[dict], path: str) -> None:
     """One row per epoch, written atomically (a crash never leaves half a file)."""
     table = io.StringIO()
@@ -208,30 +287,40 @@ def write_history(history: list[dict], path: str) -> None:
     write_atomic(path, table.getvalue())
 
 
-def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], label: int,
+def draw_one_neuron(model, args: argparse.Namespace, x: Sequence[float], target: float,
                     out_dir: str) -> list[str]:
     """Forward and backward graphs of one neuron's loss, built from elementary ops.
 
     The neuron is the first unit of the model's first layer, with its trained weights, on
-    one training point: z = w1*x1 + w2*x2 + b, p = sigmoid(z), loss = -log(p) for label 1
-    (or -log(1 - p) for label 0). Returns notes on what could not be drawn.
+    one training point: z = w1*x1 + w2*x2 + ... + b. A classifier's neuron is read as a
+    logistic unit, p = sigmoid(z), loss = -log(p) for label 1 (or -log(1 - p) for label 0);
+    a regressor's as a linear one, loss = (z - t)^2 for the (standardized) target t.
+    Returns notes on what could not be drawn.
     """
     from viz import GraphvizNotFound, draw_backward, draw_forward
 
     layer = model.layers[0] if hasattr(model, "layers") else model.linear
     w_row, bias = layer.weight[0], layer.bias[0]
-    w1, w2 = Value(w_row[0].data, "w1"), Value(w_row[1].data, "w2")
+    ws = [Value(w.data, f"w{i + 1}") for i, w in enumerate(w_row)]
     b = Value(bias.data, "b")
-    x1, x2 = Value(x[0], "x1"), Value(x[1], "x2")
-    z = w1 * x1 + w2 * x2 + b
+    xs = [Value(v, f"x{i + 1}") for i, v in enumerate(x)]
+    z = ws[0] * xs[0]
+    for w_i, x_i in zip(ws[1:], xs[1:]):
+        z = z + w_i * x_i
+    z = z + b
     z.label = "z"
-    p = z.sigmoid()
-    p.label = "p"
-    loss = -(p.log() if label == 1 else (1 - p).log())
+    if args.dataset in REGRESSION:
+        error = z - target
+        error.label = "z - t"
+        loss = error * error
+    else:
+        p = z.sigmoid()
+        p.label = "p"
+        loss = -(p.log() if target == 1 else (1 - p).log())
     loss.label = "loss"
-    forward = draw_forward(loss, params=[w1, w2, b])
+    forward = draw_forward(loss, params=[*ws, b])
     loss.backward()
-    backward = draw_backward(loss, params=[w1, w2, b])
+    backward = draw_backward(loss, params=[*ws, b])
     notes = []
     for name, graph in (("neuron_forward", forward), ("neuron_backward", backward)):
         write_atomic(os.path.join(out_dir, f"{name}.dot"), graph.source)
@@ -264,6 +353,54 @@ def draw_plots(model, args: argparse.Namespace, history: list[dict], X_test, y_t
     return []
 
 
+def draw_fit(fitted: Callable[[list], list[float]], args: argparse.Namespace,
+             history: list[dict], split: data.Split, out_dir: str, model) -> list[str]:
+    """fit.png (the curve with the training and test points for one input; predicted against
+    true otherwise; the learned against the true coefficients for a linear model of the
+    linear set) and loss.png."""
+    from viz import plots
+
+    if not plots.have_matplotlib():
+        return [f"fit.png, loss.png: need matplotlib: {plots.INSTALL_HINT}"]
+    plots.plot_losses({"train": [h["train_loss"] for h in history],
+                       "validation": [h["val_loss"] for h in history]},
+                      os.path.join(out_dir, "loss.png"), title="Loss per epoch (standardized y)")
+    train_x, test_x = split.X_train, split.X_test
+    if len(train_x[0]) == 1:
+        lo = min(row[0] for row in train_x + test_x)
+        hi = max(row[0] for row in train_x + test_x)
+        grid = [lo + (hi - lo) * i / 200 for i in range(201)]
+        panels = [plots.Panel(f"{args.dataset}: the fitted curve", [
+            plots.Curve([row[0] for row in train_x], split.y_train, "train", "."),
+            plots.Curve([row[0] for row in test_x], split.y_test, "test", "o"),
+            plots.Curve(grid, fitted([[g] for g in grid]), "model", "-")], "x", "y")]
+    else:
+        truth = [*split.y_train, *split.y_test]
+        diagonal = [min(truth), max(truth)]
+        panels = [plots.Panel(f"{args.dataset}: predicted against true", [
+            plots.Curve(split.y_train, fitted(train_x), "train", "."),
+            plots.Curve(split.y_test, fitted(test_x), "test", "o"),
+            plots.Curve(diagonal, diagonal, "y = x", "-")], "true y", "predicted y")]
+    if args.dataset == "linear" and args.model == "linear":
+        _, _, w, b = data.make_linear(args.samples, features=len(train_x[0]), seed=args.seed)
+        learned = linear_coefficients(fitted, len(w))
+        index = list(range(len(w) + 1))
+        panels.append(plots.Panel("coefficients (the last one is b)", [
+            plots.Curve(index, [*w, b], "true", "o"),
+            plots.Curve(index, learned, "learned", "x")], "w1 .. wd, then b", "value"))
+    plots.plot_panels(panels, os.path.join(out_dir, "fit.png"))
+    return []
+
+
+def linear_coefficients(fitted: Callable[[list], list[float]], d: int) -> list[float]:
+    """w_1 .. w_d and b of a model that is linear in the raw inputs, read off its outputs:
+    b = f(0) and w_j = f(e_j) - f(0). (The model works on standardized inputs and targets;
+    composed with both standardizations it is still linear in x.)"""
+    rows = [[0.0] * d] + [[1.0 if k == j else 0.0 for k in range(d)] for j in range(d)]
+    at_zero, *at_units = fitted(rows)
+    return [f - at_zero for f in at_units] + [at_zero]
+
+
 # ---- the run ------------------------------------------------------------------------------
 
 
@@ -273,17 +410,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
 
     # 1. Data: generate, split, standardize with statistics of the training split only.
+    regression = args.dataset in REGRESSION
     X, y = DATASETS[args.dataset].make(args.samples, args.seed)
-    X_train, y_train, X_val, y_val, X_test, y_test = data.train_val_test_split(
-        X, y, val=0.15, test=0.15, seed=args.seed)
-    scaler = data.Standardizer().fit(X_train)
-    X_train, X_val, X_test = (scaler.transform(part) for part in (X_train, X_val, X_test))
-    n_classes = len(set(y))
-    say(f"data: {args.dataset}, {len(X)} points, {n_classes} classes -> "
-        f"train {len(X_train)}, validation {len(X_val)}, test {len(X_test)}")
+    split = data.train_val_test_split(X, y, val=0.15, test=0.15, seed=args.seed)
+    scaler = data.Standardizer().fit(split.X_train)
+    X_train, X_val, X_test = (scaler.transform(part)
+                              for part in (split.X_train, split.X_val, split.X_test))
+    y_train, y_val, y_test = split.y_train, split.y_val, split.y_test
+    if regression:  # the targets too; y_test stays in y's units for the report
+        targets = data.Standardizer().fit(y_train)
+        y_train, y_val = targets.transform(y_train), targets.transform(y_val)
+        n_outputs = 1
+        inputs = "1 input" if len(X[0]) == 1 else f"{len(X[0])} inputs"
+        say(f"data: {args.dataset}, {len(X)} points, {inputs}, real-valued targets "
+            f"-> train {len(X_train)}, validation {len(X_val)}, test {len(X_test)}")
+    else:
+        n_classes = len(set(y))
+        n_outputs = 1 if n_classes == 2 else n_classes
+        say(f"data: {args.dataset}, {len(X)} points, {n_classes} classes -> "
+            f"train {len(X_train)}, validation {len(X_val)}, test {len(X_test)}")
 
     # 2. Model and optimizer.
-    model = build_model(args, n_classes)
+    model = build_model(args, len(X[0]), n_outputs)
     optimizer = build_optimizer(args, model.parameters())
     say(f"model: {model!r}, {model.num_parameters()} parameters")
     say(f"optimizer: {optimizer!r}; loss: {args.loss}; {args.epochs} epochs of batches of "
@@ -291,33 +439,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 3. Train. Each step: forward, loss, zero_grad, backward, step.
     history: list[dict] = []
-    best = {"epoch": 0, "key": (-1.0, 0.0), "weights": model.state_dict()}
+    best = {"epoch": 0, "key": None, "weights": model.state_dict()}
     loss = training_loss(args)
+    score, short = ("r2", "r2") if regression else ("accuracy", "acc")
     for epoch in range(1, args.epochs + 1):
         train_loss = training.train_epoch(model, optimizer, X_train, y_train, loss,
                                           batch_size=args.batch_size, seed=args.seed + epoch)
-        train_acc = training.evaluate(model, X_train, y_train, loss)["accuracy"]
+        train_score = training.evaluate(model, X_train, y_train, loss)[score]
         validation = training.evaluate(model, X_val, y_val, loss)
-        val_acc, val_loss = validation["accuracy"], validation["loss"]
+        val_score, val_loss = validation[score], validation["loss"]
         elapsed = time.perf_counter() - started
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "train_accuracy": train_acc, "val_accuracy": val_acc})
+                        f"train_{score}": train_score, f"val_{score}": val_score})
         say(f"epoch {epoch:3d}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
-            f"train acc {train_acc:.3f}  val acc {val_acc:.3f}  [{elapsed:5.1f}s]")
-        # The best epoch: highest validation accuracy, ties broken by lower validation loss.
-        if (val_acc, -val_loss) > best["key"]:
-            best = {"epoch": epoch, "key": (val_acc, -val_loss), "weights": model.state_dict()}
+            f"train {short} {train_score:.3f}  val {short} {val_score:.3f}  [{elapsed:5.1f}s]")
+        # The best epoch: the lowest validation loss for a regressor; for a classifier the
+        # highest validation accuracy, ties broken by lower validation loss.
+        key = (-val_loss,) if regression else (val_score, -val_loss)
+        if best["key"] is None or key > best["key"]:
+            best = {"epoch": epoch, "key": key, "loss": val_loss, "score": val_score,
+                    "weights": model.state_dict()}
     model.load_state_dict(best["weights"])
-    say(f"keeping the weights of epoch {best['epoch']} (validation accuracy "
-        f"{best['key'][0]:.3f}, loss {-best['key'][1]:.4f})")
+    if regression:
+        say(f"keeping the weights of epoch {best['epoch']} (validation loss "
+            f"{best['loss']:.4f}, r2 {best['score']:.3f})")
+    else:
+        say(f"keeping the weights of epoch {best['epoch']} (validation accuracy "
+            f"{best['score']:.3f}, loss {best['loss']:.4f})")
 
     # 4. The test split, untouched until now.
-    report, result = test_report(model, args, X_test, y_test)
+    if regression:
+        def fitted(rows):  # predictions in y's units for raw inputs
+            return targets.inverse_transform(training.scores(model, scaler.transform(rows)))
+
+        report, result = regression_report(y_test, fitted(split.X_test))
+    else:
+        report, result = test_report(model, args, X_test, y_test)
     print(f"\ntest split ({len(X_test)} points), model from epoch {best['epoch']}:")
     print(report)
 
     # 5. What it learned, in the terminal.
-    if not args.quiet:
+    if not args.quiet and regression:
+        print(ascii_fit(fitted, split.X_test, y_test))
+    elif not args.quiet:
         print("\ndecision boundary (standardized inputs):")
         print(ascii_boundary(model, args, X_test, y_test))
 
@@ -326,7 +490,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.save(os.path.join(args.out, "model.json"))
     write_history(history, os.path.join(args.out, "history.csv"))
     missing = draw_one_neuron(model, args, X_train[0], y_train[0], args.out)
-    missing += draw_plots(model, args, history, X_test, y_test, result, args.out)
+    if regression:
+        missing += draw_fit(fitted, args, history, split, args.out, model)
+    else:
+        missing += draw_plots(model, args, history, X_test, y_test, result, args.out)
     written = sorted(f for f in os.listdir(args.out) if not f.startswith("."))
     print(f"\nwrote to {args.out}/: {', '.join(written)}")
     for note in missing:
