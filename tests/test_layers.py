@@ -24,21 +24,21 @@ from nn import (
     losses,
 )
 from nn.activations import relu, sigmoid, tanh
+from tests.torch_oracle import import_torch
 
-torch = pytest.importorskip("torch")
-
-TORCH_ACTIVATIONS = {ReLU: torch.nn.ReLU, Tanh: torch.nn.Tanh, Sigmoid: torch.nn.Sigmoid}
+TORCH_ACTIVATIONS = {ReLU: "ReLU", Tanh: "Tanh", Sigmoid: "Sigmoid"}  # names in torch.nn
 
 
 def torch_sequential(model):
     """The equivalent torch.nn.Sequential, loaded from our state dict (keys minus "layers.")."""
+    torch = import_torch()
     parts = []
     for module in model.layers:
         if isinstance(module, Linear):
             parts.append(torch.nn.Linear(module.nin, module.nout, bias=module.bias is not None,
                                          dtype=torch.float64))
         else:
-            parts.append(TORCH_ACTIVATIONS[type(module)]())
+            parts.append(getattr(torch.nn, TORCH_ACTIVATIONS[type(module)])())
     seq = torch.nn.Sequential(*parts)
     state = {name.removeprefix("layers."): torch.tensor(numbers, dtype=torch.float64)
              for name, numbers in model.state_dict().items()}
@@ -81,7 +81,7 @@ def test_linear_seed_gives_the_same_layer_and_leaves_the_global_random_alone():
     assert a.state_dict() != c.state_dict()
 
 
-def test_linear_computes_x_w_transposed_plus_b_like_torch():
+def test_linear_computes_x_w_transposed_plus_b_like_torch(torch):
     layer = Linear(3, 2, seed=3)
     x = [0.5, -1.5, 2.0]
     out = layer(x)
@@ -156,7 +156,7 @@ def test_activation_modules_map_over_a_list_or_take_one_value():
 # ---- Sequential ---------------------------------------------------------------------------------
 
 
-def test_sequential_chains_modules_with_pytorch_names():
+def test_sequential_chains_modules_with_pytorch_names(torch):
     seq = Sequential(Linear(2, 3, seed=0), ReLU(), Linear(3, 1, seed=1))
     assert len(seq) == 3 and isinstance(seq[1], ReLU)
     assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
@@ -197,7 +197,7 @@ def test_mlp_has_micrograds_signature_and_shows_its_structure():
     )
 
 
-def test_mlp_names_parameters_like_a_torch_sequential_in_an_attribute_layers():
+def test_mlp_names_parameters_like_a_torch_sequential_in_an_attribute_layers(torch):
     model = MLP(2, [16, 16, 1], seed=0)
     assert [name for name, _ in model.named_parameters()] == [
         "layers.0.weight", "layers.0.bias",
@@ -220,7 +220,7 @@ def test_mlp_names_parameters_like_a_torch_sequential_in_an_attribute_layers():
         assert math.isclose(model(x).data, expected, rel_tol=1e-12)
 
 
-def test_torch_weights_load_into_our_mlp_and_give_the_same_outputs():
+def test_torch_weights_load_into_our_mlp_and_give_the_same_outputs(torch):
     torch.manual_seed(0)
     reference = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(),
                                     torch.nn.Linear(5, 2)).double()
@@ -233,7 +233,7 @@ def test_torch_weights_load_into_our_mlp_and_give_the_same_outputs():
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 @pytest.mark.parametrize("nouts", [[16, 16, 1], [16, 1, 1], [1], [4, 1, 3], [3, 5]])
-def test_mlp_outputs_and_every_parameter_gradient_match_torch(activation, nouts):
+def test_mlp_outputs_and_every_parameter_gradient_match_torch(activation, nouts, torch):
     model = MLP(2, nouts, activation=activation, seed=sum(nouts))
     reference = torch_sequential(model)
     inputs = random_inputs(8, 2, seed=len(nouts))
@@ -378,3 +378,16 @@ def test_a_batch_call_builds_the_same_numbers_and_gradients_as_one_call_per_inpu
         assert grads[0] == grads[1]
     with pytest.raises(ValueError, match="width 2, got width 3 \\(batch row 1\\)"):
         MLP(2, [1], seed=0)([[1.0, 2.0], [1.0, 2.0, 3.0]])
+
+
+def test_mlp_computes_what_its_layers_hold_after_a_change():
+    model = MLP(2, [16, 16, 1], seed=0)
+    x = [0.5, -1.0]
+    model.layers.modules[4] = Linear(16, 1, seed=9)
+    replaced = Sequential(*model.layers.modules[:4])
+    expected = Linear.forward(model.layers.modules[4], replaced(x))[0].data
+    assert model(x).data == expected
+    assert model(x).data == model.layers(x)[0].data
+    model.layers.modules.append(Sigmoid())
+    assert model(x).data == sigmoid(expected).data
+    assert [out.data for out in model([x, x])] == [sigmoid(expected).data] * 2
