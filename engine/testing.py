@@ -6,10 +6,15 @@ earlier node can be picked, again and again, the graphs share sub-expressions: `
 ``a + a``, diamonds (two paths from one node to the output) and fan-out all occur, which is
 where a chain rule that forgets to *add* contributions goes wrong.
 
-Every op is safe on its whole domain by construction, so no draw is wasted on a log of a
-negative number: ``log(x*x + 1)``, ``a / (b*b + 1)``, ``sqrt(x*x + 0.1)``, powers of the
-positive base ``x*x + 0.1``, ``exp(tanh(x))``. The relu and abs kinks remain; a test that
-compares with finite differences excludes points near them with ``kink_inputs``.
+Most ops are safe on their whole domain by construction, so few draws are wasted on a log
+of a negative number: ``log(x*x + 1)``, ``a / (b*b + 1)``, ``sqrt(x*x + 0.1)``, powers of
+the positive base ``x*x + 0.1``, ``exp(tanh(x))`` (``SAFE_OPS``). The others walk into
+IEEE's edges on purpose, so that every branch of ``ieee.py`` is reached: ``x ** n`` for
+any base and integer exponents beyond PyTorch's shortcuts (a negative base, 0 to a negative
+power, overflow to +-inf), ``a ** b`` for any base (nan for a negative base), ``c ** x``
+for a constant c that may be 0 or negative, and ``x / c`` for a constant that may be 0.
+The relu and abs kinks remain; a test that compares with finite differences excludes
+points near them with ``kink_inputs`` (and draws from ``SAFE_OPS``).
 
 An Expression is only a description, so it can be built on anything that supports Python's
 arithmetic operators: on chainrule Values with ``VALUE_FUNCTIONS``, on PyTorch tensors with
@@ -106,10 +111,16 @@ OPS: Mapping[str, _Rule] = {
     "radd": _Rule(1, "{c} + {0}", lambda f, x, c: c + x[0], _always),
     "rsub": _Rule(1, "{c} - {0}", lambda f, x, c: c - x[0], _always),
     "rmul": _Rule(1, "{c} * {0}", lambda f, x, c: c * x[0], _always),
+    "subc": _Rule(1, "{0} - {c}", lambda f, x, c: x[0] - c, _always),
+    "divc": _Rule(1, "{0} / {c}", lambda f, x, c: x[0] / c, _always),
+    "rdiv": _Rule(1, "{c} / ({0}*{0} + 1)", lambda f, x, c: c / (x[0] * x[0] + 1), _never),
     "pow": _Rule(1, "({0}*{0} + 0.1) ** {c}", lambda f, x, c: (x[0] * x[0] + 0.1) ** c,
                  lambda c: float(c).is_integer()),
     "vpow": _Rule(2, "({0}*{0} + 1) ** tanh({1})",
                   lambda f, x, c: (x[0] * x[0] + 1) ** f["tanh"](x[1]), _never),
+    "ipow": _Rule(1, "{0} ** {c}", lambda f, x, c: x[0] ** c, lambda c: float(c).is_integer()),
+    "anypow": _Rule(2, "{0} ** {1}", lambda f, x, c: x[0] ** x[1], _never),
+    "rpow": _Rule(1, "{c} ** {0}", lambda f, x, c: c ** x[0], _never),
     "exp": _Rule(1, "exp(tanh({0}))", lambda f, x, c: f["exp"](f["tanh"](x[0])), _never),
     "log": _Rule(1, "log({0}*{0} + 1)", lambda f, x, c: f["log"](x[0] * x[0] + 1), _never),
     "sqrt": _Rule(1, "sqrt({0}*{0} + 0.1)", lambda f, x, c: f["sqrt"](x[0] * x[0] + 0.1),
@@ -124,9 +135,15 @@ OPS: Mapping[str, _Rule] = {
 
 #: Ops whose results and gradients match PyTorch float64 bit for bit (with integer exponents).
 EXACT_OPS = tuple(name for name in OPS if OPS[name].exact(2))
-#: The exponents ``pow`` draws from; INTEGER_EXPONENTS keep a graph bit-exact.
-EXPONENTS = (2, 3, -1, 0.5, -2)
-INTEGER_EXPONENTS = (2, 3, -1, -2)
+#: Ops that give finite, smooth results everywhere but at the relu and abs kinks.
+SAFE_OPS = tuple(name for name in OPS if name not in ("divc", "ipow", "anypow", "rpow"))
+#: The exponents ``pow`` draws from: PyTorch's shortcuts (see ``ieee.pow``) and others,
+#: which go to ``ieee.general_pow``; INTEGER_EXPONENTS keep a graph bit-exact.
+EXPONENTS = (2, 3, -1, 0.5, -2, -0.5, 0, 1, 1.5, -3, 4, 1 / 3, -2.7)
+INTEGER_EXPONENTS = (2, 3, -1, -2, 0, 1, -3, 4)
+#: The exponents ``ipow`` (any base) draws from: with a large enough base the odd ones
+#: overflow to -inf, and 0 to a negative one is +-inf depending on the sign of the zero.
+POWERS = (2, 3, -1, -2, -3, -4, 4, 5, 1001)
 _KINKED = ("relu", "abs")
 
 
@@ -227,6 +244,7 @@ def expressions(
     max_steps: int = 8,
     ops: Iterable[str] = tuple(OPS),
     exponents: Sequence[float] = EXPONENTS,
+    powers: Sequence[float] = POWERS,
     leaf_values: st.SearchStrategy[float] | None = None,
     constants: st.SearchStrategy[float] | None = None,
 ) -> st.SearchStrategy[Expression]:
@@ -234,8 +252,10 @@ def expressions(
     additions that join every unused result into the output (so each step matters).
 
     ``ops`` restricts the op names (``EXACT_OPS`` with ``INTEGER_EXPONENTS`` gives graphs
-    that match PyTorch bit for bit). Leaves default to floats in [-3, 3] and constants to
-    floats in [-2, 2], without subnormals.
+    that match PyTorch bit for bit; ``SAFE_OPS`` graphs without nan or inf). ``exponents``
+    are those of ``pow`` (a positive base), ``powers`` those of ``ipow`` (any base). Leaves
+    default to floats in [-3, 3] and constants to floats in [-2, 2], zeros included, without
+    subnormals (pass ``leaf_values`` to draw those).
     """
     ops = tuple(ops)
     unknown = [name for name in ops if name not in OPS]
@@ -243,8 +263,10 @@ def expressions(
         raise ValueError(f"ops must be names from {sorted(OPS)}, not {unknown or 'nothing'}")
     if max_leaves < 1 or max_steps < 1:
         raise ValueError(f"max_leaves and max_steps must be >= 1, not {max_leaves}, {max_steps}")
-    leaf_values = leaf_values or st.floats(-3.0, 3.0, allow_subnormal=False)
-    constants = constants or st.floats(-2.0, 2.0, allow_subnormal=False)
+    if leaf_values is None:
+        leaf_values = st.floats(-3.0, 3.0, allow_subnormal=False)
+    if constants is None:
+        constants = st.floats(-2.0, 2.0, allow_subnormal=False)
 
     @st.composite
     def draw_expression(draw: st.DrawFn) -> Expression:
@@ -253,14 +275,15 @@ def expressions(
         for _ in range(draw(st.integers(1, max_steps))):
             node = st.integers(0, len(leaves) + len(steps) - 1)
             op = draw(st.sampled_from(ops))
-            steps.append(_draw_step(draw, op, node, exponents, constants))
+            steps.append(_draw_step(draw, op, node, exponents, powers, constants))
         return Expression(leaves, tuple(_join_unused(len(leaves), steps)))
 
     return draw_expression()
 
 
 def _draw_step(draw: st.DrawFn, op: str, node: st.SearchStrategy[int],
-               exponents: Sequence[float], constants: st.SearchStrategy[float]) -> Step:
+               exponents: Sequence[float], powers: Sequence[float],
+               constants: st.SearchStrategy[float]) -> Step:
     arity = OPS[op].arity
     if op == "vsum":
         return Step(op, tuple(draw(st.lists(node, min_size=2, max_size=4))))
@@ -271,8 +294,10 @@ def _draw_step(draw: st.DrawFn, op: str, node: st.SearchStrategy[int],
     args = tuple(draw(node) for _ in range(arity))
     if op == "pow":
         return Step(op, args, draw(st.sampled_from(exponents)))
-    if op in ("radd", "rsub", "rmul"):
-        return Step(op, args, draw(constants))
+    if op == "ipow":
+        return Step(op, args, draw(st.sampled_from(powers)))
+    if op in ("radd", "rsub", "rmul", "subc", "divc", "rdiv", "rpow"):
+        return Step(op, args, draw(constants))  # hypothesis draws 0.0 and -0.0 often
     return Step(op, args)
 
 

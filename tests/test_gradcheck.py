@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -27,7 +28,59 @@ def test_correct_derivatives_pass(fn, inputs):
     result = gradcheck(fn, inputs)
     assert result.passed and bool(result)
     assert [row.value for row in result.inputs] == inputs
-    assert all(row.abs_error <= 1e-5 + 1e-3 * abs(row.numeric) for row in result.inputs)
+
+
+def test_the_defaults_are_pytorchs():
+    defaults = {name: p.default for name, p in inspect.signature(gradcheck).parameters.items()}
+    assert (defaults["eps"], defaults["atol"], defaults["rtol"]) == (1e-6, 1e-5, 1e-3)
+    result = gradcheck(lambda x: x * 2, [1.0])
+    assert (result.eps, result.atol, result.rtol) == (1e-6, 1e-5, 1e-3)
+
+
+def off_by(error, slope=2.0):
+    """x -> slope * x, whose backward() says slope + error: (x - x.detach()) is 0 forward,
+    so the central difference sees ``slope`` (to about 1e-10), backward sees one more term."""
+    return lambda x: x * slope + (x - x.detach()) * error
+
+
+# With the defaults an input passes when |error| <= 1e-5 + 1e-3 * |slope|: for slope 2 that
+# is 0.00201, and a derivative 0.01% past it must fail, 1% inside it must pass.
+LIMIT_AT_SLOPE_2 = 1e-5 + 1e-3 * 2.0
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_an_error_just_outside_the_default_tolerance_fails(sign):
+    result = gradcheck(off_by(sign * LIMIT_AT_SLOPE_2 * 1.0001), [1.0], raise_exception=False)
+    assert not result.passed
+    assert result.inputs[0].numeric == pytest.approx(2.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_an_error_just_inside_the_default_tolerance_passes(sign):
+    assert gradcheck(off_by(sign * LIMIT_AT_SLOPE_2 * 0.99), [1.0]).passed
+
+
+def test_near_zero_slopes_are_held_to_the_absolute_tolerance():
+    assert not gradcheck(off_by(1.01e-5, slope=0.0), [1.0], raise_exception=False).passed
+    assert gradcheck(off_by(0.99e-5, slope=0.0), [1.0]).passed
+
+
+def test_a_small_relative_error_in_a_rule_passes_unseen():
+    # What gradcheck cannot see: tanh's derivative 0.05% too large passes (only the
+    # comparisons with PyTorch catch that), 0.2% too large fails.
+    def with_tanh_off_by(factor):
+        return lambda x: x.tanh() + (x - x.detach()) * (factor * (1 - math.tanh(0.4) ** 2))
+
+    assert gradcheck(with_tanh_off_by(0.0005), [0.4]).passed
+    assert not gradcheck(with_tanh_off_by(0.002), [0.4], raise_exception=False).passed
+
+
+def test_the_default_eps_resolves_a_slope_that_changes_within_1e_3():
+    # tanh(1000 x) at 0: the central difference errs by eps**2 * 1000**3 / 3, which is 3e-4
+    # for eps = 1e-6 (within 1e-3 * 1000) and 3.3 for eps = 1e-4 (far outside)
+    assert gradcheck(lambda x: (x * 1000.0).tanh(), [0.0]).passed
+    assert not gradcheck(lambda x: (x * 1000.0).tanh(), [0.0], eps=1e-4,
+                         raise_exception=False).passed
 
 
 def test_a_wrong_derivative_rule_fails(monkeypatch):

@@ -16,10 +16,10 @@ from operator import add, mul, pow, sub, truediv
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
 from engine import dot, vsum
-from tests.torch_oracle import assert_matches_torch, torch_dot
+from tests.torch_oracle import assert_matches_torch, import_torch, torch_dot
+
+import_torch()  # every test here compares with PyTorch: without it this module is skipped
 
 PAIRS = [(2.0, -3.0), (0.1, 0.2), (-1.5, 1.5), (7.25, 0.3), (1e200, 1e200), (-0.7, -4.0)]
 REALS = [-3.5, -1.0, -0.3, 0.0, 0.1, 0.7, 1.9, 3.1, 12.0]
@@ -50,6 +50,9 @@ EXACT = [
     ("x ** 0", lambda x: x ** 0, REALS),
     ("x ** 1", lambda x: x ** 1, REALS),
     ("x ** 2.0", lambda x: x ** 2.0, REALS),
+    ("x ** 4", lambda x: x ** 4, REALS),  # past PyTorch's shortcuts: ieee.general_pow
+    ("x ** 5", lambda x: x ** 5, REALS),
+    ("x ** -3", lambda x: x ** -3, [x for x in REALS if x != 0]),
     ("a * b + a / b - a * a", lambda a, b: a * b + a / b - a * a, PAIRS[:4]),
 ]
 
@@ -83,6 +86,17 @@ def _cases(table):
 @pytest.mark.parametrize(("fn", "point"), _cases(EXACT))
 def test_bit_identical_to_torch(fn, point):
     assert_matches_torch(fn, point, exact=True)
+
+
+# With upstream gradient 1, g * a * b and g * (a * b) are the same float, so a derivative
+# computed in another order than PyTorch's passes unnoticed; these upstreams tell them apart.
+UPSTREAMS = [0.7, -1.3, 3.0e-3]
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS)
+@pytest.mark.parametrize(("fn", "point"), _cases(EXACT))
+def test_bit_identical_to_torch_with_an_upstream_gradient_other_than_1(fn, point, upstream):
+    assert_matches_torch(fn, point, exact=True, upstream=upstream)
 
 
 @pytest.mark.parametrize(("fn", "point"), _cases(CLOSE))
@@ -119,7 +133,9 @@ def test_dot_matches_a_neuron_built_from_elementary_ops(activation, with_bias):
         return torch_dot([w1, w2], [x1, x2], b if with_bias else None, activation)
 
     for point in (POINT5, (-0.3, 1.2, 2.5, 0.8, -0.4)):  # the second turns relu off (with the bias)
-        assert_matches_torch(ours, point, theirs, exact=activation != "tanh")
+        for upstream in (1.0, *UPSTREAMS):
+            assert_matches_torch(ours, point, theirs, exact=activation != "tanh",
+                                 upstream=upstream)
 
 
 def test_dot_with_constant_inputs_gives_gradients_to_weights_and_bias_only():
