@@ -14,7 +14,7 @@ from typing import Any
 
 from engine import Value, linear_batch
 from nn.activations import ACTIVATIONS, Sigmoid
-from nn.module import Module
+from nn.module import Module, saved_name
 
 Number = int | float
 
@@ -137,7 +137,7 @@ class Sequential(Module):
         return iter(self.modules)
 
     def config(self) -> dict[str, Any]:
-        return {"modules": [{"class": type(m).__name__, "config": m.config()}
+        return {"modules": [{"class": saved_name(type(m)), "config": m.config()}
                             for m in self.modules]}
 
     @classmethod

@@ -53,13 +53,13 @@ class Module:
 
     parameter_names: ClassVar[tuple[str, ...]] = ()
 
-    # Every Module subclass by class name, so that a saved file naming "MLP" can be rebuilt
-    # by Module.load (and a saved Sequential can rebuild its children).
+    # Every Module subclass by its saved name (``saved_name``), so that a saved file naming
+    # "MLP" can be rebuilt by Module.load (and a saved Sequential can rebuild its children).
     registry: ClassVar[dict[str, type[Module]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry[cls.__name__] = cls
+        Module.registry[saved_name(cls)] = cls
 
     # ---- computing -------------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ class Module:
                 checked_numbers(name, _shape(name, tensor), state[name])
             except ValueError as error:
                 raise ValueError(f"cannot save {type(self).__name__}: {error}") from None
-        document = serialization.model_document(type(self).__name__, self.config(), state)
+        document = serialization.model_document(saved_name(type(self)), self.config(), state)
         serialization.write_json_atomic(path, document)
 
     @classmethod
@@ -197,10 +197,11 @@ class Module:
             target = Module.registry.get(class_name)
             if target is None:
                 raise ValueError(f"{path}: unknown model class {class_name!r}")
-        elif class_name == cls.__name__:
+        elif class_name == saved_name(cls):
             target = cls
         else:
-            raise ValueError(f"{path}: holds a model of class {class_name}, not {cls.__name__}")
+            raise ValueError(f"{path}: holds a model of class {class_name}, "
+                             f"not {saved_name(cls)}")
         try:
             model = target.from_config(config)
         except (TypeError, ValueError, LookupError) as error:
@@ -227,6 +228,15 @@ class Module:
         for name, child in children:
             lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
         return "\n".join(lines) + "\n)"
+
+
+def saved_name(cls: type[Module]) -> str:
+    """The name a saved file gives a module class: ``"MLP"`` for nn's own classes, the
+    module and qualified name (``"mylab.models.MLP"``) for any other, so that a class of
+    one's own never stands in for one of nn's, even with the same name."""
+    if cls.__module__ == "nn" or cls.__module__.startswith("nn."):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 # ---- tensors: shapes, flattening, checking numbers ----------------------------------------

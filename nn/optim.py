@@ -544,6 +544,14 @@ class LambdaLR(LRScheduler):
     def _next_lr(self) -> float:
         return self.base_lr * self.lr_lambda(self.last_epoch)
 
+    def __getstate__(self) -> dict[str, object]:
+        """For pickle: refuse, with the reason, a lambda or nested function pickle cannot send."""
+        name = getattr(self.lr_lambda, "__qualname__", "")
+        if "<lambda>" in name or "<locals>" in name:
+            raise TypeError(f"cannot pickle LambdaLR: its lr_lambda {name} is a lambda or a "
+                            "nested function; define it with def at the top level of a module")
+        return self.__dict__
+
 
 class CosineAnnealingLR(LRScheduler):
     """Anneal the learning rate from ``base_lr`` to ``eta_min`` along half a cosine::

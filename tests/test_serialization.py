@@ -276,3 +276,18 @@ def test_load_not_strict_skips_extra_names(tmp_path):
 def test_a_missing_file_is_the_usual_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         MLP.load(tmp_path / "nothing.json")
+
+
+def test_a_class_of_ones_own_named_like_nns_never_stands_in_for_it(tmp_path):
+    look_alike = type("MLP", (Module,), {  # a user's own class, also called MLP
+        "forward": lambda self, x: x,
+        "config": lambda self: {},
+    })
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    assert type(Module.load(path)) is MLP
+    assert type(MLP.load(path)) is MLP
+    look_alike().save(tmp_path / "mine.json")
+    assert json.loads((tmp_path / "mine.json").read_text())["class"] == (
+        f"{__name__}.MLP")
+    assert type(Module.load(tmp_path / "mine.json")) is look_alike
