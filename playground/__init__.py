@@ -1,0 +1,20 @@
+"""The playground: a page where a network trains live and every neuron shows its chain rule.
+
+    python -m playground          # or: python demo.py --serve
+
+Pick a data set and a network, press play, and watch the decision boundary form, as in
+TensorFlow Playground; then click any neuron to see, for one training point, its forward
+values and the backward chain rule (upstream x local = contribution) that gave the
+gradient the optimizer used. The server is the standard library's ``http.server``; the
+page is plain HTML, CSS and JavaScript served from ``static/`` (nothing from the network).
+
+Read in this order: ``settings.py`` (every knob, checked), ``session.py`` (one page's data,
+model and training, through ``nn.training``), ``views.py`` (what the page draws),
+``chain_rule.py`` (one neuron's backward graph), ``sessions.py`` (many pages at once),
+``server.py`` (HTTP and its safety checks), ``cli.py`` (the command).
+"""
+
+from playground.cli import main
+from playground.server import Playground
+
+__all__ = ["Playground", "main"]

@@ -1,0 +1,371 @@
+"""The playground's web server: the page's files and a small JSON API, standard library only.
+
+    GET  /                     the page (``static/index.html``); /static/<file> its script
+                               and style sheet, and nothing else
+    POST /api/session          {"settings": {...}}  -> {"session": id, "state": {...}}
+    POST /api/configure        {"session", "settings"} -> {"state"}: start over
+    POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained", "state"}
+    GET  /api/state?session=id -> {"state"}
+    POST /api/chain-rule       {"session", "layer", "neuron", "point"} -> the neuron's
+                               backward graph for that training point (``chain_rule``)
+
+The page runs code on the machine it is served from, so every request is treated as
+hostile. A Host header other than the server's own name gets 403 (a web page elsewhere
+cannot reach the server through a DNS name that points to 127.0.0.1), and so does a POST
+from another origin. Bodies are JSON only, at most ``MAX_BODY`` bytes (413 beyond), never
+evaluated or unpickled; every field is checked (400 naming it, see ``settings.py``), and
+the sizes they allow bound the work of one request. At most ``MAX_BUSY`` requests run at
+once (503 beyond), a connection that stalls is dropped after ``Handler.timeout`` seconds,
+and an error in one request is answered with 500 and logged without touching any other
+session. Files are served from a table read at start-up, so no path can reach outside it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from playground import chain_rule
+from playground.sessions import SessionStore, TooManySessions, UnknownSession
+from playground.settings import (
+    ACTIVATIONS,
+    DATASETS,
+    MAX_LAYERS,
+    MAX_POINTS,
+    MAX_WIDTH,
+    OPTIMIZERS,
+    BadParameter,
+    Settings,
+    parse_settings,
+    read_int,
+)
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 16 * 1024
+MAX_URL = 4096
+MAX_BUSY = 16
+MAX_EPOCHS_PER_REQUEST = 100
+MAX_MILLISECONDS = 2000
+
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".png": "image/png",
+                 ".svg": "image/svg+xml"}
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+               "frame-ancestors 'none'")
+
+
+class HTTPError(Exception):
+    """An answer other than 200: its status, what went wrong and which field, if any."""
+
+    def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameter = parameter
+
+
+def static_files() -> dict[str, tuple[bytes, str]]:
+    """Every file the server will ever send, by its URL path, read once."""
+    files = {}
+    for path in sorted(STATIC.iterdir()):
+        if path.is_file() and path.suffix in CONTENT_TYPES:
+            files[f"/static/{path.name}"] = (path.read_bytes(), CONTENT_TYPES[path.suffix])
+    files["/"] = files["/static/index.html"]
+    return files
+
+
+def _fields(body: Mapping[str, Any], required: tuple[str, ...],
+            optional: tuple[str, ...] = ()) -> None:
+    for name in body:
+        if name not in required + optional:
+            shown = name if len(name) <= 64 else name[:64] + "..."
+            raise BadParameter(shown, "unknown field; expected " +
+                               ", ".join(required + optional))
+    for name in required:
+        if name not in body:
+            raise BadParameter(name, "missing")
+
+
+# ---- the API, one function per route: (server, request fields) -> answer -------------------
+
+
+def choices() -> dict:
+    """What the page's menus offer, the defaults, and the limits of the settings."""
+    return {"datasets": {name: d.task for name, d in DATASETS.items()},
+            "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
+            "defaults": Settings().to_json(),
+            "limits": {"points": MAX_POINTS, "layers": MAX_LAYERS, "width": MAX_WIDTH}}
+
+
+def new_session(server: Playground, body: dict) -> dict:
+    _fields(body, (), ("settings",))
+    key, session = server.sessions.create(parse_settings(body.get("settings", {})))
+    return {"session": key, "choices": choices(), "state": session.state()}
+
+
+def configure(server: Playground, body: dict) -> dict:
+    _fields(body, ("session", "settings"))
+    settings = parse_settings(body["settings"])
+    session = server.sessions.get(body["session"])
+    session.configure(settings)
+    return {"state": session.state()}
+
+
+def train(server: Playground, body: dict) -> dict:
+    _fields(body, ("session",), ("epochs", "milliseconds"))
+    epochs = read_int("epochs", body.get("epochs", 1), 1, MAX_EPOCHS_PER_REQUEST)
+    milliseconds = read_int("milliseconds", body.get("milliseconds", 150), 1, MAX_MILLISECONDS)
+    session = server.sessions.get(body["session"])
+    trained = session.train(epochs, milliseconds / 1000)
+    return {"trained": trained, "state": session.state()}
+
+
+def state(server: Playground, query: dict) -> dict:
+    _fields(query, ("session",))
+    return {"state": server.sessions.get(query["session"]).state()}
+
+
+def explain(server: Playground, body: dict) -> dict:
+    _fields(body, ("session", "layer", "neuron"), ("point",))
+    session = server.sessions.get(body["session"])
+    with session.lock:
+        widths = [linear.nout for linear, _ in session.layers]
+        layer = read_int("layer", body["layer"], 0, len(widths) - 1)
+        neuron = read_int("neuron", body["neuron"], 0, widths[layer] - 1)
+        point = read_int("point", body.get("point", 0), 0, len(session.X_train) - 1)
+        return chain_rule.explain(session, layer, neuron, point)
+
+
+Route = Callable[["Playground", dict], dict]
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/session"): new_session,
+    ("POST", "/api/configure"): configure,
+    ("POST", "/api/train"): train,
+    ("GET", "/api/state"): state,
+    ("POST", "/api/chain-rule"): explain,
+}
+
+
+# ---- HTTP ----------------------------------------------------------------------------------
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host headers that name this server: its own address, and localhost's names when
+    it listens there. A DNS name other than these could point anywhere, so it is refused."""
+    names = {host, "localhost", "127.0.0.1", "[::1]"}
+    if ":" in host:
+        names.add(f"[{host}]")
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts |= names
+    return hosts
+
+
+def _is_ip_literal(host: str) -> bool:
+    name = host.rsplit(":", 1)[0].strip("[]")
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request: check it, route it, answer in JSON (or with a file)."""
+
+    server: Playground
+    protocol_version = "HTTP/1.1"  # keep-alive: the page asks several times a second
+    server_version = "chainrule-playground"
+    sys_version = ""
+    timeout = 15  # seconds a connection may stall before it is dropped
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def do_HEAD(self) -> None:
+        self._answer("HEAD")
+
+    def do_PUT(self) -> None:
+        self._answer("PUT")
+
+    def do_DELETE(self) -> None:
+        self._answer("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._answer("PATCH")
+
+    def do_OPTIONS(self) -> None:
+        self._answer("OPTIONS")
+
+    def _answer(self, method: str) -> None:
+        if not self.server.busy.acquire(blocking=False):
+            self._send_json(503, {"error": "the server is busy; try again"})
+            return
+        try:
+            status, answer = self._outcome(method)
+        finally:
+            self.server.busy.release()
+        if answer is not None:
+            self._send_json(status, answer)
+
+    def _outcome(self, method: str) -> tuple[int, dict | None]:
+        """The status and JSON answer of this request (None: a file was sent already)."""
+        try:
+            return 200, self._route(method)
+        except HTTPError as e:
+            return e.status, {"error": e.message, "parameter": e.parameter}
+        except BadParameter as e:
+            return 400, {"error": e.message, "parameter": e.name}
+        except UnknownSession as e:
+            return 404, {"error": str(e), "parameter": "session"}
+        except TooManySessions as e:
+            return 503, {"error": str(e)}
+        except _Sent:
+            return 200, None
+        except ConnectionError:  # the client left: nobody to answer (see handle_error)
+            raise
+        except Exception:  # noqa: BLE001 (a bug must not stop the server: log it, answer 500)
+            traceback.print_exc(file=sys.stderr)
+            return 500, {"error": "internal error (the server logged it)"}
+
+    def _route(self, method: str) -> dict:
+        host = self.headers.get("Host", "")
+        if not self.server.accepts_host(host):
+            raise HTTPError(403, f"this server does not answer to the host {host[:100]!r}",
+                            "Host")
+        if len(self.path) > MAX_URL:
+            raise HTTPError(414, f"the address is longer than {MAX_URL} characters")
+        url = urlsplit(self.path)
+        if method in ("GET", "HEAD") and url.path in self.server.files:
+            body, content_type = self.server.files[url.path]
+            self._send(200, body, content_type, page=content_type.startswith("text/html"),
+                       head=method == "HEAD")
+            raise _Sent
+        known = {path for _, path in ROUTES}
+        if url.path not in known:
+            raise HTTPError(404, f"no such address: {url.path[:100]}")
+        route = ROUTES.get((method, url.path))
+        if route is None:
+            allowed = [m for m, path in ROUTES if path == url.path]
+            raise HTTPError(405, f"{url.path} takes {', '.join(allowed)}, not {method}")
+        if method == "GET":
+            try:
+                fields = dict(parse_qsl(url.query, strict_parsing=bool(url.query),
+                                        max_num_fields=8))
+            except ValueError:
+                raise HTTPError(400, "the query string is malformed", "query") from None
+            return route(self.server, fields)
+        return route(self.server, self._json_body())
+
+    def _json_body(self) -> dict:
+        self.close_connection = True  # until the body is read, what follows is not a request
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.removeprefix("http://") != self.headers.get("Host"):
+            raise HTTPError(403, f"requests from {origin[:100]!r} are not accepted", "Origin")
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise HTTPError(411, "send the body with a Content-Length, not chunked")
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise HTTPError(415, "the body must be JSON (Content-Type: application/json)",
+                            "Content-Type")
+        length_text = self.headers.get("Content-Length")
+        if length_text is None:
+            raise HTTPError(411, "a Content-Length header is required", "Content-Length")
+        if not length_text.strip().isdigit() or len(length_text) > 12:
+            raise HTTPError(400, "Content-Length must be a whole number", "Content-Length")
+        length = int(length_text)
+        if length > MAX_BODY:
+            raise HTTPError(413, f"the body is {length} bytes; at most {MAX_BODY} are accepted",
+                            "body")
+        raw = self.rfile.read(length)
+        self.close_connection = False
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise HTTPError(400, "the body is not valid JSON", "body") from None
+        if not isinstance(body, dict):
+            raise HTTPError(400, f"the body must be a JSON object, not {type(body).__name__}",
+                            "body")
+        return body
+
+    def _send_json(self, status: int, answer: dict) -> None:
+        body = json.dumps(answer, allow_nan=False, separators=(",", ":")).encode()
+        self._send(status, body, "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str, *, page: bool = False,
+              head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        if page:
+            self.send_header("Content-Security-Policy", PAGE_POLICY)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+class _Sent(Exception):
+    """The answer (a file) has been written already."""
+
+
+class Playground(ThreadingHTTPServer):
+    """The server: its sessions, its files, and the host names it answers to."""
+
+    daemon_threads = True  # Ctrl-C does not wait for open connections
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, max_sessions: int = 16,
+                 idle_seconds: float = 900.0, verbose: bool = False) -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__((host, port), Handler)
+        self.host = host
+        self.port = self.server_address[1]
+        self.sessions = SessionStore(max_sessions, idle_seconds)
+        self.files = static_files()
+        self.busy = threading.BoundedSemaphore(MAX_BUSY)
+        self.verbose = verbose
+        self.hosts = allowed_hosts(host, self.port)
+        self.any_ip = host in ("0.0.0.0", "::")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is normal (a page reloads); anything else is
+        printed, as the standard library does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    @property
+    def url(self) -> str:
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        if self.any_ip:
+            name = "127.0.0.1"
+        return f"http://{name}:{self.port}/"
+
+    def accepts_host(self, host: str) -> bool:
+        """True for a Host header naming this server (any IP address of it, when it listens
+        on all of them: an address, unlike a DNS name, cannot be rebound to another host)."""
+        if host in self.hosts:
+            return True
+        return self.any_ip and host.endswith(f":{self.port}") and _is_ip_literal(host)

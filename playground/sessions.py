@@ -1,0 +1,76 @@
+"""Every open page's session, by a random id, with a cap on how many and an idle expiry.
+
+Each page (each tab) creates its own session and sends its id with every request; there
+is no cookie, so two tabs of one browser never share a model. The id is 128 random bits
+(``secrets``): knowing one session's id tells nothing about another's. A session nobody
+has used for ``idle_seconds`` is dropped, and at most ``max_sessions`` live at once, so
+memory stays bounded however many pages are opened.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+
+from playground.session import Session
+from playground.settings import BadParameter, Settings
+
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+class UnknownSession(LookupError):
+    """No live session has this id (it expired, or the server restarted)."""
+
+
+class TooManySessions(RuntimeError):
+    """Every slot is taken by a session that is still in use."""
+
+
+class SessionStore:
+    """The live sessions, safe to use from every request thread at once."""
+
+    def __init__(self, max_sessions: int = 16, idle_seconds: float = 900.0) -> None:
+        self.max_sessions = max_sessions
+        self.idle_seconds = idle_seconds
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, s in self._sessions.items()
+                    if now - s.last_used > self.idle_seconds]:
+            del self._sessions[key]
+
+    def create(self, settings: Settings) -> tuple[str, Session]:
+        """A new session with ``settings``, and its id."""
+        with self._lock:
+            self._expire()
+            if len(self._sessions) >= self.max_sessions:
+                raise TooManySessions(
+                    f"{self.max_sessions} sessions are open; one is freed after "
+                    f"{self.idle_seconds:g} s without a request")
+        session = Session(settings)  # outside the lock: building the data takes a moment
+        key = secrets.token_urlsafe(16)
+        with self._lock:
+            if len(self._sessions) >= self.max_sessions:  # another request took the slot
+                raise TooManySessions(f"{self.max_sessions} sessions are open")
+            self._sessions[key] = session
+        return key, session
+
+    def get(self, key: object) -> Session:
+        """The session with id ``key``, marked as just used."""
+        if not isinstance(key, str) or not SESSION_ID.fullmatch(key):
+            raise BadParameter("session", "expected the id the server gave this page")
+        with self._lock:
+            self._expire()
+            session = self._sessions.get(key)
+            if session is None:
+                raise UnknownSession("no such session: it expired or the server restarted")
+            session.last_used = time.monotonic()
+            return session
