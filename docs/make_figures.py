@@ -15,6 +15,7 @@ docstring), so that the picture and the page's printed numbers describe the same
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import random
 import sys
@@ -353,8 +354,105 @@ def graphs(out: Path, small: bool) -> list[Path]:
     return paths
 
 
+# ---- 09: optimizers ------------------------------------------------------------------------
+
+
+OPTIMIZERS: dict[str, Callable[[list[Value], float], optim.Optimizer]] = {
+    "SGD": lambda params, lr: optim.SGD(params, lr=lr),
+    "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
+    "Nesterov": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
+    "Adam": lambda params, lr: optim.Adam(params, lr=lr),
+    "RAdam": lambda params, lr: optim.RAdam(params, lr=lr),
+}
+# The best learning rate of each on the valley, from the grid docs/09-optimizers.md searches
+# (a test checks the two agree).
+VALLEY_LR = {"SGD": 0.3, "momentum": 0.1, "Nesterov": 0.1, "Adam": 1.0, "RAdam": 1.0}
+
+
+def optimizer_path(make: Callable[[list[Value], float], optim.Optimizer], lr: float,
+                   xs: list[float], ys: list[float], steps: int) -> list[tuple[float, float]]:
+    """(w, b) after each full-batch step on the valley of docs/03, from (-1, 3)."""
+    w, b = Value(-1.0), Value(3.0)
+    optimizer = make([w, b], lr)
+    path = [(w.data, b.data)]
+    for _ in range(steps):
+        loss = losses.mse([w * x + b for x in xs], ys)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        path.append((w.data, b.data))
+    return path
+
+
+def moons_curve(make: Callable[[list[Value], float], optim.Optimizer], epochs: int,
+                n: int = 200) -> list[float]:
+    """docs/09-optimizers.md, race 2: the loss on all the moons after each epoch, lr 0.1."""
+    X, y = data.make_moons(n, noise=0.1, seed=0)
+    X = data.Standardizer().fit(X).transform(X)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    optimizer = make(model.parameters(), 0.1)
+    curve = []
+    for epoch in range(epochs):
+        for xb, yb in data.batches(X, y, batch_size=16, seed=epoch):
+            loss = losses.binary_cross_entropy_with_logits([model(x) for x in xb], yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with no_grad():
+            curve.append(losses.binary_cross_entropy_with_logits([model(x) for x in X], y).data)
+    return curve
+
+
+def optimizers(out: Path, small: bool) -> list[Path]:
+    """docs/09-optimizers.md: the five optimizers on the valley of docs/03 and on the moons."""
+    xs, ys = line_data()
+    n = 15 if small else 61
+    ws, bs = linspace(-1.5, 3.5, n), linspace(-0.5, 5.5, n)
+    with no_grad():
+        grid = [[losses.mse([w * x + b for x in xs], ys).data for w in ws] for b in bs]
+    epochs = 2 if small else 10
+    plt = plots._pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(12.0, 7.2))
+    low, high = min(min(row) for row in grid), max(max(row) for row in grid)
+    levels = [low * (high / low) ** (k / 12) for k in range(13)]
+    moons = axes[1][2]
+    for ax, (name, make) in zip([*axes[0], *axes[1][:2]], OPTIMIZERS.items()):
+        path = optimizer_path(make, VALLEY_LR[name], xs, ys, steps=60)
+        ax.contour(ws, bs, grid, levels=levels, cmap="viridis", linewidths=0.6)
+        line, = ax.plot([p[0] for p in path], [p[1] for p in path], "o-", markersize=2.5,
+                        linewidth=1.2, color=f"C{list(OPTIMIZERS).index(name)}")
+        ax.plot(*_least_squares(xs, ys), "k*", markersize=11)
+        ax.set(title=f"{name}, lr {VALLEY_LR[name]}: 60 steps", xlabel="w", ylabel="b",
+               xlim=(-1.5, 3.5), ylim=(-0.5, 5.5))
+        curve = moons_curve(make, epochs, n=60 if small else 200)
+        moons.plot(range(1, epochs + 1), curve, "o-", color=line.get_color(), markersize=3,
+                   label=name)
+    moons.set(title="The moons: MLP 2-16-16-1, lr 0.1", xlabel="epoch",
+              ylabel="loss on all 200 points (BCE)", yscale="log")
+    moons.grid(alpha=0.3)
+    moons.legend(fontsize="small")
+    fig.suptitle("Chapter 3's valley, full batch, each at its best learning rate (the star: "
+                 "the minimum); and the moons")
+    fig.tight_layout()
+    path = write_atomic(out / "optimizers.png", small_png(fig, dpi=80))
+    plt.close(fig)
+    return [path]
+
+
+def small_png(fig, dpi: int) -> bytes:
+    """The figure as a PNG of at most 256 colours: six panels of thin lines stay small."""
+    from PIL import Image  # matplotlib's own dependency
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").quantize(colors=256)
+    result = io.BytesIO()
+    image.save(result, format="png", optimize=True)
+    return result.getvalue()
+
+
 FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, page_classifiers, activations,
-                 universal_approximation, graphs]
+                 universal_approximation, graphs, optimizers]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,8 +138,8 @@ def normalized(text: str) -> str:
 # ---- the tests ----------------------------------------------------------------------------
 
 
-def test_the_course_has_its_eight_chapters():
-    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 9)], PAGES
+def test_the_course_has_its_nine_chapters():
+    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 10)], PAGES
 
 
 def run_page_or_skip(page: Path) -> list[tuple[Block, Block | None, str]]:
@@ -373,6 +373,18 @@ def test_wider_hidden_layers_fit_closer_and_clipping_tames_the_explosion():
     unclipped, clipped = (numbers(line.split(":", 1)[1]) for line in runs.split("\n")[1:])
     assert max(unclipped) > 1e40 and clipped == sorted(clipped, reverse=True)
     assert clipped[-1] < clipped[0] / 100
+
+
+def test_the_optimizer_figure_uses_the_learning_rates_the_page_found_best():
+    """09: the figure's paths run at the best learning rate of the page's grid."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        import make_figures
+    finally:
+        sys.path.remove(str(DOCS))
+    race = outputs("09-optimizers.md")[0].split("\n")[1:]
+    found = {line.split()[0]: float(line.split()[3]) for line in race}
+    assert found == make_figures.VALLEY_LR
 
 
 def test_the_backward_graph_fits_a_page():
