@@ -101,14 +101,22 @@ def test_the_play_interval_must_be_a_positive_int(interval):
 browser = chromium_fixture()
 
 # JupyterLab sets an output's HTML as innerHTML, where scripts do not run, then replaces each
-# script by a new one, which runs: the second stepper arrives that way.
+# script by a new one, which runs: the second stepper arrives that way. Like JupyterLab, a
+# mouse press in a cell gives the focus to the cell, not to what was clicked.
 NOTEBOOK = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>notebook</title></head><body>
-<div class="cell" id="cell-1">{first}</div>
+<div class="cell" id="cell-1" tabindex="-1">{first}</div>
 <p>text between two cells</p>
-<div class="cell" id="cell-2"></div>
+<div class="cell" id="cell-2" tabindex="-1"></div>
 <template id="second">{second}</template>
 <script>
+document.addEventListener("mousedown", function (event) {{
+  var cell = event.target.closest(".cell");
+  if (cell !== null && event.target.tagName !== "BUTTON") {{
+    event.preventDefault();
+    cell.focus();
+  }}
+}});
 var output = document.getElementById("cell-2");
 output.innerHTML = document.getElementById("second").innerHTML;
 output.querySelectorAll("script").forEach(function (old) {{
@@ -157,7 +165,7 @@ def test_the_keys_move_the_stepper_that_has_the_focus_and_leave_the_address(brow
     browser.open(url)
     browser.press("ArrowRight", 39)   # nothing focused: no stepper moves
     assert visible_frames(browser, one) == [0] and visible_frames(browser, two) == [0]
-    browser.click(f"{one} .picture")   # a click on the stepper gives it the focus
+    browser.click(f"{one} .picture")   # a click on the picture gives the stepper the keys
     for _ in range(3):
         browser.press("ArrowRight", 39)
     assert visible_frames(browser, one) == [3] and visible_frames(browser, two) == [0]

@@ -106,6 +106,14 @@ function chainruleStepper(root, keys, useAddress) {
       event.stopPropagation();  // in a notebook, the key was for the stepper, not the cells
     }
   });
+  if (!useAddress) {
+    // A click on the picture gives the stepper the keys (a notebook would keep the focus).
+    root.addEventListener("click", function (event) {
+      if (event.target.tagName !== "BUTTON") {
+        root.focus({preventScroll: true});
+      }
+    });
+  }
   var start = useAddress ? parseInt(location.hash.slice(1), 10) : NaN;
   show(isNaN(start) ? 0 : start);
 }
