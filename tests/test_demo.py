@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+
+from nn import LogisticRegression, optim, training
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo.py"
@@ -93,17 +97,99 @@ def test_every_dataset_trains_with_its_own_defaults(tmp_path, dataset):
     assert re.search(r"^roc_auc +[01]\.\d{4}", result.stdout, flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize("options", [["--model", "logreg"], ["--loss", "bce"],
-                                     ["--optimizer", "sgd"], ["--optimizer", "momentum"],
-                                     ["--optimizer", "radam"], ["--activation", "tanh"],
-                                     ["--hidden", "8", "--batch-size", "32"]])
-def test_the_flags_change_the_run(tmp_path, options):
-    result = run_demo(*options, "--epochs", "2", out=tmp_path)
-    assert result.returncode == 0, result.stderr
-    if options[:2] == ["--model", "logreg"]:
-        assert "LogisticRegression(2 -> 1, sigmoid), 3 parameters" in result.stdout
-    if options[0] == "--hidden":
-        assert "MLP(2 -> 8 -> 1, relu), 33 parameters" in result.stdout
+# --- what each option builds: demo.main run in this process, nn.training.train_epoch spied on
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location("demo_under_test", DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Run(NamedTuple):
+    """What demo.main handed to train_epoch, epoch by epoch, and what it printed."""
+
+    model: object
+    optimizer: object
+    losses: list       # the loss name of each epoch
+    batch_sizes: list
+    seeds: list
+    steps: list        # optimizer steps taken in each epoch
+    stdout: str
+
+
+def run_in_process(monkeypatch, capsys, tmp_path, *options: str) -> Run:
+    calls = []
+    real = training.train_epoch
+
+    def spy(model, optimizer, X, y, loss, *, batch_size, seed, l2=0.0):
+        before = optimizer.steps
+        mean = real(model, optimizer, X, y, loss, batch_size=batch_size, seed=seed, l2=l2)
+        calls.append((model, optimizer, loss, batch_size, seed, optimizer.steps - before))
+        return mean
+
+    monkeypatch.setattr(training, "train_epoch", spy)
+    demo = load_demo()
+    assert demo.main([*options, "--quiet", "--out", str(tmp_path)]) == 0
+    model, optimizer = calls[0][:2]
+    assert all(c[0] is model and c[1] is optimizer for c in calls)
+    columns = list(zip(*calls))
+    return Run(model, optimizer, list(columns[2]), list(columns[3]), list(columns[4]),
+               list(columns[5]), capsys.readouterr().out)
+
+
+def layer_types(model):
+    return [type(m).__name__ for m in model.layers]
+
+
+def test_by_default_an_mlp_with_relu_trains_with_adam_on_the_hinge_loss(monkeypatch, capsys,
+                                                                          tmp_path):
+    run = run_in_process(monkeypatch, capsys, tmp_path, "--epochs", "2")
+    assert type(run.optimizer) is optim.Adam and run.optimizer.lr == 0.02
+    assert layer_types(run.model) == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert run.model.nouts == [16, 16, 1]
+    assert run.losses == ["hinge", "hinge"]
+    assert run.batch_sizes == [16, 16] and run.steps == [14, 14]  # 210 rows in 14 batches
+    assert run.seeds == [1, 2]  # a fresh order each epoch: seed + epoch
+
+
+@pytest.mark.parametrize("options, check", [
+    (["--optimizer", "sgd"],
+     lambda run: type(run.optimizer) is optim.SGD and run.optimizer.momentum == 0.0),
+    (["--optimizer", "momentum"],
+     lambda run: type(run.optimizer) is optim.SGD and run.optimizer.momentum == 0.9),
+    (["--optimizer", "radam"], lambda run: type(run.optimizer) is optim.RAdam),
+    (["--optimizer", "adam", "--lr", "0.003"],
+     lambda run: type(run.optimizer) is optim.Adam and run.optimizer.lr == 0.003),
+    (["--loss", "bce"], lambda run: run.losses == ["bce"]),
+    (["--model", "logreg"],
+     lambda run: type(run.model) is LogisticRegression and run.losses == ["bce-probabilities"]),
+    (["--activation", "tanh"],
+     lambda run: layer_types(run.model) == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]),
+    (["--activation", "sigmoid", "--hidden", "5"],
+     lambda run: layer_types(run.model) == ["Linear", "Sigmoid", "Linear"]),
+    (["--hidden", "8", "--batch-size", "32"],
+     lambda run: run.model.nouts == [8, 1] and run.batch_sizes == [32] and run.steps == [7]),
+    (["--samples", "100"], lambda run: run.steps == [5]),  # 70 training rows, batches of 16
+    (["--seed", "5"], lambda run: run.seeds == [6]),
+    (["--dataset", "spiral"],
+     lambda run: run.model.nouts == [32, 32, 3] and run.losses == ["cross-entropy"]),
+    (["--dataset", "sine"],
+     lambda run: run.model.nin == 1 and run.model.nouts == [16, 16, 1]
+     and run.model.output_activation is None and run.losses == ["mse"]),
+    (["--dataset", "sine", "--loss", "l1"], lambda run: run.losses == ["l1"]),
+    (["--dataset", "linear"],
+     lambda run: run.model.nin == 3 and run.model.nouts == [1] and run.losses == ["mse"]),
+    (["--dataset", "linear", "--model", "mlp", "--hidden", "4"],
+     lambda run: run.model.nouts == [4, 1]),
+    (["--dataset", "friedman1"],
+     lambda run: run.model.nin == 10 and run.model.nouts == [32, 1]
+     and run.model.output_activation is None and run.steps == [27]),  # 420 rows / 16
+], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_each_option_builds_what_it_names(monkeypatch, capsys, tmp_path, options, check):
+    run = run_in_process(monkeypatch, capsys, tmp_path, *options, "--epochs", "1")
+    assert check(run), run
 
 
 @pytest.mark.parametrize("options, complaint", [
@@ -114,6 +200,13 @@ def test_the_flags_change_the_run(tmp_path, options):
     (["--dataset", "spiral", "--loss", "hinge"], "cross-entropy"),
     (["--dataset", "moons", "--loss", "cross-entropy"], "2 classes"),
     (["--dataset", "blobs", "--model", "logreg"], "binary"),
+    (["--dataset", "sine", "--loss", "hinge"], "real-valued targets: use --loss mse or l1"),
+    (["--dataset", "friedman1", "--loss", "cross-entropy"], "use --loss mse or l1"),
+    (["--dataset", "linear", "--loss", "bce"], "use --loss mse or l1"),
+    (["--dataset", "moons", "--loss", "mse"], "--loss mse is for real-valued targets"),
+    (["--dataset", "spiral", "--loss", "l1"], "--loss l1 is for real-valued targets"),
+    (["--dataset", "sine", "--model", "logreg"], "--model logreg is a classifier"),
+    (["--dataset", "moons", "--model", "linear"], "--model linear is linear regression"),
 ])
 def test_bad_flags_give_a_usage_error_not_a_traceback(tmp_path, options, complaint):
     result = run_demo(*options, out=tmp_path)
@@ -162,3 +255,98 @@ def test_the_default_run_reaches_97_percent_and_prints_the_readme_excerpt(tmp_pa
     for line in excerpt.splitlines():
         if line.strip() and line != "...":
             assert without_timings(line) in printed, line
+
+
+# --- regression ------------------------------------------------------------------------------
+
+REGRESSION_REPORT = r"^mae +[\d.]+\nmse +[\d.]+\nrmse +[\d.]+\nr2 +-?[\d.]+$"
+
+
+def reported(stdout: str, name: str) -> float:
+    return float(re.search(rf"^{name} +(-?[\d.]+)$", stdout, flags=re.MULTILINE).group(1))
+
+
+@pytest.mark.parametrize("dataset, r2", [("sine", 0.95), ("linear", 0.98), ("friedman1", 0.8)])
+def test_each_regression_set_is_learned_with_its_defaults(tmp_path, dataset, r2):
+    result = run_demo("--dataset", dataset, out=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(REGRESSION_REPORT, out, flags=re.MULTILINE), out
+    assert reported(out, "r2") >= r2, out
+    rmse, mse = reported(out, "rmse"), reported(out, "mse")
+    assert rmse**2 == pytest.approx(mse, abs=5e-5 + 2 * rmse * 5e-5)  # both rounded to 4 places
+    assert "real-valued targets" in out and "accuracy" not in out
+    assert re.search(r"keeping the weights of epoch \d+ \(validation loss [\d.]+, r2", out)
+    picture = "fitted curve" if dataset == "sine" else "predicted (up) against true"
+    assert picture in out and "test points 'o'" in out
+    files = set(os.listdir(tmp_path))
+    assert {"model.json", "history.csv", "neuron_forward.dot", "neuron_backward.dot"} <= files
+    with open(tmp_path / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert set(rows[0]) == {"epoch", "train_loss", "val_loss", "train_r2", "val_r2"}
+    # the kept epoch is the one with the lowest validation loss
+    kept = int(re.search(r"model from epoch (\d+)", out).group(1))
+    assert int(min(rows, key=lambda r: float(r["val_loss"]))["epoch"]) == kept
+    if importlib.util.find_spec("matplotlib"):
+        assert {"fit.png", "loss.png"} <= files
+
+
+def test_the_saved_regressor_reloads_to_the_reported_test_metrics(tmp_path):
+    from nn import MLP, data, metrics
+
+    result = run_demo("--dataset", "sine", "--epochs", "3", "--quiet", out=tmp_path)
+    assert result.returncode == 0, result.stderr
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, y = data.make_sine(300, noise=0.1, seed=0)
+    X_train, y_train, _, _, X_test, y_test = data.train_val_test_split(X, y, seed=0)
+    inputs, targets = data.Standardizer().fit(X_train), data.Standardizer().fit(y_train)
+    predicted = targets.inverse_transform([model(x).data for x in inputs.transform(X_test)])
+    for name, metric in [("mae", metrics.mean_absolute_error), ("mse", metrics.mean_squared_error),
+                         ("rmse", metrics.root_mean_squared_error), ("r2", metrics.r2_score)]:
+        assert metric(y_test, predicted) == pytest.approx(reported(result.stdout, name), abs=5e-5)
+
+
+def test_the_linear_model_learns_the_true_coefficients(tmp_path):
+    from nn import MLP, data
+
+    result = run_demo("--dataset", "linear", "--quiet", out=tmp_path)
+    assert result.returncode == 0, result.stderr
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, y, w, b = data.make_linear(300, features=3, noise=0.1, seed=0)
+    X_train, y_train, *_ = data.train_val_test_split(X, y, seed=0)
+    inputs, targets = data.Standardizer().fit(X_train), data.Standardizer().fit(y_train)
+
+    def fitted(rows):
+        return targets.inverse_transform([model(x).data for x in inputs.transform(rows)])
+
+    learned = load_demo().linear_coefficients(fitted, 3)
+    assert learned == pytest.approx([*w, b], abs=0.05)
+
+
+def test_linear_coefficients_are_read_off_a_linear_function():
+    demo = load_demo()
+    assert demo.linear_coefficients(lambda rows: [2 * r[0] - r[1] + 0.5 for r in rows], 2) == [
+        2.0, -1.0, 0.5]
+
+
+def test_a_regression_run_repeats_itself_and_quiet_prints_only_the_report(tmp_path):
+    first = run_demo("--dataset", "sine", "--epochs", "2", out=tmp_path / "a")
+    second = run_demo("--dataset", "sine", "--epochs", "2", out=tmp_path / "b")
+    assert first.returncode == second.returncode == 0
+    assert without_timings(first.stdout).replace("/a/", "/b/") == without_timings(second.stdout)
+    quiet = run_demo("--dataset", "sine", "--epochs", "2", "--quiet", out=tmp_path / "c")
+    assert "epoch   1" not in quiet.stdout and "fitted curve" not in quiet.stdout
+    assert re.search(REGRESSION_REPORT, quiet.stdout, flags=re.MULTILINE)
+    assert reported(quiet.stdout, "r2") == reported(second.stdout, "r2")
+
+
+def test_a_regression_run_with_python_alone_names_the_pictures_it_could_not_draw(tmp_path):
+    env = dict(os.environ, PATH="")
+    bare_python = "import sys; sys.modules['matplotlib'] = sys.modules['graphviz'] = None"
+    result = run_demo("--dataset", "friedman1", "--epochs", "1", "--quiet", out=tmp_path,
+                      env=env, prelude=bare_python)
+    assert result.returncode == 0, result.stderr
+    assert "fit.png, loss.png: need matplotlib" in result.stdout
+    files = set(os.listdir(tmp_path))
+    assert {"neuron_forward.dot", "neuron_backward.dot", "model.json", "history.csv"} <= files
+    assert not {f for f in files if f.endswith((".png", ".svg"))}
