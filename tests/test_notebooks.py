@@ -25,7 +25,7 @@ import pytest
 
 from tests.chromium import chromium_fixture, needs_chromium
 from tests.test_docs import PAGES, examples, normalized
-from tests.viz_reading import step_through_with_buttons
+from tests.viz_reading import needs_dot, step_through_with_buttons
 
 nbformat = pytest.importorskip("nbformat", reason="notebooks are read with nbformat: "
                                                   "pip install -e '.[test]'")
@@ -188,6 +188,7 @@ def test_the_demo_trains_a_model_that_learns_and_plots_inline(demo):
     assert len(plots) == 3   # the data, the loss curve, the decision boundary
 
 
+@needs_dot
 def test_the_demo_shows_backward_graphs_as_svg(demo):
     for outputs in (outputs_of(demo, "draw_backward(neuron_loss"),
                     outputs_of(demo, "draw_backward(small_loss")):
@@ -197,6 +198,7 @@ def test_the_demo_shows_backward_graphs_as_svg(demo):
     assert ">layers.0<" in named and ">w[1,0]<" in named and ">neuron 1<" in named
 
 
+@needs_dot
 def test_the_demo_shows_the_backward_stepper_as_html(demo):
     (result,) = outputs_of(demo, "backward_steps(neuron_loss")
     assert result.data["text/plain"] == "backward of loss in 8 steps"
@@ -209,6 +211,7 @@ browser = chromium_fixture()
 
 
 @needs_chromium
+@needs_dot
 def test_the_demo_stepper_steps_through_every_frame_in_chromium(demo, browser, tmp_path):
     (result,) = outputs_of(demo, "backward_steps(neuron_loss")
     stepper = result.data["text/html"]
