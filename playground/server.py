@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from playground import chain_rule
+from playground import chain_rule, views
 from playground.sessions import SessionStore, TooManySessions, UnknownSession
 from playground.settings import (
     ACTIVATIONS,
@@ -143,7 +143,7 @@ def explain(server: Playground, body: dict) -> dict:
         layer = read_int("layer", body["layer"], 0, len(widths) - 1)
         neuron = read_int("neuron", body["neuron"], 0, widths[layer] - 1)
         point = read_int("point", body.get("point", 0), 0, len(session.X_train) - 1)
-        return chain_rule.explain(session, layer, neuron, point)
+        return views.clean(chain_rule.explain(session, layer, neuron, point), rounded=False)
 
 
 Route = Callable[["Playground", dict], dict]
@@ -188,6 +188,12 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "chainrule-playground"
     sys_version = ""
     timeout = 15  # seconds a connection may stall before it is dropped
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in two writes; without this, Nagle's algorithm holds the
+        # body back until the client acknowledges the headers (40 ms per answer on Linux).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:

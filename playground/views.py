@@ -23,19 +23,22 @@ from nn import metrics, training
 if TYPE_CHECKING:
     from playground.session import Session
 
-GRID = 40  # cells per side of the boundary's heat map
+GRID = 30  # cells per side of the boundary's heat map (the page smooths them)
 CURVE = 120  # points along the x axis for a 1-D model
 HISTORY = 300  # points of the loss curves sent at most
 
 
-def clean(x: Any) -> Any:
-    """``x`` with every float rounded to 4 significant digits and nan/inf replaced by None."""
+def clean(x: Any, rounded: bool = True) -> Any:
+    """``x`` with nan and infinities replaced by None and (``rounded``) every float rounded
+    to 4 significant digits."""
     if isinstance(x, float):
-        return float(f"{x:.4g}") if math.isfinite(x) else None
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.4g}") if rounded else x
     if isinstance(x, dict):
-        return {k: clean(v) for k, v in x.items()}
+        return {k: clean(v, rounded) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [clean(v) for v in x]
+        return [clean(v, rounded) for v in x]
     return x
 
 

@@ -6,7 +6,7 @@
 
   var SETTINGS = ["dataset", "noise", "points", "train_fraction", "seed", "hidden",
                   "activation", "optimizer", "lr", "batch_size", "l2"];
-  var FRAME = {epochs: 100, milliseconds: 100};  // one request while playing
+  var FRAME = {epochs: 100, milliseconds: 60};  // one request while playing
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
   var POINTS = [[214, 110, 0], [0, 84, 150], [20, 120, 20]];  // darker, to stand out
   var NEGATIVE = COLOURS[0], POSITIVE = COLOURS[1];
@@ -20,6 +20,7 @@
   var selectedNeuron = null;
   var networkShape = "";
   var frames = 0;  // redraws of the boundary, read by tests to measure the update rate
+  var generation = 0;  // counts restarts: an answer about an older model is not drawn
 
   function $(id) { return document.getElementById(id); }
   function controlOf(name) { return $(name.replace(/\[.*$/, "").replace(/_/g, "-")); }
@@ -83,6 +84,7 @@
 
   function configure(settings) {
     stop();
+    generation += 1;
     return withSession(function () {
       return request("POST", "/api/configure", {session: session, settings: settings});
     }).then(function (answer) {
@@ -94,10 +96,14 @@
   }
 
   function train(epochs, milliseconds) {
+    var asked = generation;
     return withSession(function () {
       return request("POST", "/api/train", {session: session, epochs: epochs,
                                              milliseconds: milliseconds});
-    }).then(function (answer) { draw(answer.state); return answer; });
+    }).then(function (answer) {
+      if (asked === generation) { draw(answer.state); }
+      return answer;
+    });
   }
 
   // ---- controls and the address ----------------------------------------------------------
@@ -164,13 +170,20 @@
     $("play").textContent = "\u25B6 play";
   }
 
+  // While playing, the next request leaves before the answer to the last one is drawn, so
+  // that the server trains while the page draws.
   function loop() {
     if (!playing || busy) { return; }
     busy = true;
-    train(FRAME.epochs, FRAME.milliseconds).then(function (answer) {
+    var asked = generation;
+    withSession(function () {
+      return request("POST", "/api/train", {session: session, epochs: FRAME.epochs,
+                                             milliseconds: FRAME.milliseconds});
+    }).then(function (answer) {
       busy = false;
       if (answer.trained === 0) { stop(); }  // the epoch limit
-      if (playing) { setTimeout(loop, 0); }
+      if (playing) { loop(); }
+      if (asked === generation) { draw(answer.state); }
     }).catch(function (error) {
       busy = false;
       stop();

@@ -1,0 +1,147 @@
+"""The playground in a real headless Chromium: it learns, redraws, explains, and stays local.
+
+A server runs on a free port in this process; Chromium (driven through the DevTools pipe,
+``tests/chromium.py``) opens ``?dataset=moons&autoplay=1`` and the test watches the page
+as a user would: the test accuracy climbs past 0.90, the boundary redraws several times a
+second, switching to the spiral redraws it for the new data, and a click on a neuron fills
+the chain-rule view. No request goes anywhere but the server, and the console stays clean.
+
+``PLAYGROUND_SCREENSHOT=docs/img/playground.png python -m pytest
+tests/test_playground_browser.py`` also saves the README's picture of the page.
+"""
+
+import base64
+import os
+import time
+
+import pytest
+from chromium import chromium_fixture, needs_chromium, png_pixels
+from test_playground import running
+
+browser = chromium_fixture(needs_dot=False)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running() as playground:
+        yield playground
+
+
+def read_number(browser, element_id):
+    text = browser.js(f"document.getElementById('{element_id}').textContent")
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def frames(browser):
+    return int(browser.js("document.getElementById('boundary').getAttribute('data-frames')")
+               or 0)
+
+
+def boundary_picture(browser):
+    return browser.js("document.getElementById('boundary').toDataURL()")
+
+
+@needs_chromium
+def test_the_page_learns_redraws_explains_and_stays_local(browser, server):
+    base = f"http://127.0.0.1:{server.port}/"
+    started = time.monotonic()
+    browser.open(base + "?dataset=moons&autoplay=1")
+    wait_until(lambda: read_number(browser, "test-accuracy") >= 0.90, 60,
+               "a test accuracy of 0.90 on moons")
+    to_090 = time.monotonic() - started
+
+    count, clock = frames(browser), time.monotonic()
+    time.sleep(3)
+    rate = (frames(browser) - count) / (time.monotonic() - clock)
+    assert rate >= 5, f"the boundary redrew {rate:.1f} times a second"
+    assert browser.js("document.getElementById('play').textContent").endswith("pause")
+    assert int(browser.js("document.getElementById('epoch').textContent")) > 10
+
+    moons = boundary_picture(browser)
+    before = frames(browser)
+    browser.js("var d = document.getElementById('dataset'); d.value = 'spiral';"
+               "d.dispatchEvent(new Event('change'));")
+    wait_until(lambda: browser.js("document.getElementById('boundary')"
+                                  ".getAttribute('data-dataset')") == "spiral", 30,
+               "the boundary of the spiral")
+    assert frames(browser) > before and boundary_picture(browser) != moons
+    assert "dataset=spiral" in browser.js("location.search")
+    assert browser.js("document.getElementById('epoch').textContent") == "0"
+
+    spiral_started = time.monotonic()
+    browser.click("#play")
+    wait_until(lambda: read_number(browser, "test-accuracy") >= 0.95, 90,
+               "a test accuracy of 0.95 on the spiral")
+    to_095 = time.monotonic() - spiral_started
+    browser.click("#play")  # pause, so that the picture below shows a still state
+
+    browser.click("#neuron-1-2")
+    wait_until(lambda: browser.js("document.querySelector('#chain-rule .result') !== null"),
+               30, "the chain-rule view")
+    assert browser.js("document.getElementById('chain-rule').getAttribute('data-neuron')") \
+        == "1-2"
+    assert browser.js("document.querySelectorAll('#chain-rule table.edges tr').length") > 5
+    text = browser.js("document.getElementById('chain-rule').textContent")
+    assert "layer 2, neuron 3" in text and "d loss / d a" in text
+    if browser.js("document.querySelector('#chain-rule svg') !== null"):  # dot is installed
+        assert "upstream × local = contribution" in browser.js(
+            "document.querySelector('#chain-rule svg').textContent")
+
+    requested = [e["params"]["request"]["url"]
+                 for e in browser.events_named("Network.requestWillBeSent")]
+    assert requested and all(url.startswith((base, "data:")) for url in requested), \
+        sorted(set(requested))
+    assert browser.errors() == []
+    print(f"\nmoons to 0.90: {to_090:.1f} s; updates {rate:.1f}/s; spiral to 0.95: {to_095:.1f} s")
+
+    screenshot = os.environ.get("PLAYGROUND_SCREENSHOT")
+    if screenshot:
+        save_screenshot(browser, screenshot)
+
+
+def save_screenshot(browser, path):
+    browser.send("Emulation.setDeviceMetricsOverride",
+                 {"width": 1280, "height": 1250, "deviceScaleFactor": 1, "mobile": False})
+    browser.js("window.scrollTo(0, 0)")
+    time.sleep(0.5)
+    data = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"})["data"])
+    width, height, _, _ = png_pixels(data)
+    assert (width, height) == (1280, 1250)
+    with open(path, "wb") as out:
+        out.write(data)
+
+
+@needs_chromium
+def test_a_bad_setting_in_the_address_is_shown_and_the_page_still_works(browser, server):
+    browser.open(f"http://127.0.0.1:{server.port}/?lr=fast&hidden=4")
+    wait_until(lambda: browser.js("document.getElementById('error').hidden") is False, 30,
+               "the error")
+    assert browser.js("document.getElementById('error').textContent") == (
+        "lr: expected a number, got 'fast'")
+    assert browser.js("document.getElementById('lr').classList.contains('invalid')")
+    wait_until(lambda: browser.js("document.querySelectorAll('.neuron').length") > 0, 30,
+               "the network with the default settings")
+    browser.js("var h = document.getElementById('hidden'); h.value = '4,99';"
+               "h.dispatchEvent(new Event('change'));")
+    wait_until(lambda: "hidden[1]" in browser.js("document.getElementById('error').textContent"),
+               30, "the error about the second hidden layer")
+    assert browser.js("document.getElementById('hidden').classList.contains('invalid')")
+    browser.click("#step")
+    wait_until(lambda: browser.js("document.getElementById('epoch').textContent") == "1", 30,
+               "one epoch after the error")
+    # Chromium logs each answer of status 400 as a console error; nothing else may be there.
+    refused = [e for e in browser.errors() if "status of 400" in
+               e.get("params", {}).get("entry", {}).get("text", "")]
+    assert len(refused) == 2 and browser.errors() == refused
