@@ -73,6 +73,27 @@ def test_linear_init_is_uniform_within_one_over_sqrt_nin_like_pytorch():
     assert variance == pytest.approx(bound**2 / 3, rel=0.05)
 
 
+@pytest.mark.parametrize(("nin", "nout"), [(400, 9), (9, 400)])
+def test_linear_init_bound_comes_from_nin_for_weights_and_biases_alike(nin, nout):
+    layer = Linear(nin, nout, seed=2)
+    bound = 1 / math.sqrt(nin)
+    weights = [v.data for row in layer.weight for v in row]
+    biases = [b.data for b in layer.bias]
+    for draws in (weights, biases):
+        assert all(-bound <= x <= bound for x in draws)
+        if len(draws) >= 400:  # enough draws of U(-b, b) to come within 2% of both ends
+            assert max(draws) > 0.98 * bound and min(draws) < -0.98 * bound
+
+
+def test_linear_draws_weights_row_by_row_then_biases_from_its_seed():
+    layer = Linear(3, 2, seed=11)
+    rng, bound = random.Random(11), 1 / math.sqrt(3)
+    expected_weights = [[rng.uniform(-bound, bound) for _ in range(3)] for _ in range(2)]
+    expected_biases = [rng.uniform(-bound, bound) for _ in range(2)]
+    assert [[w.data for w in row] for row in layer.weight] == expected_weights
+    assert [b.data for b in layer.bias] == expected_biases
+
+
 def test_linear_seed_gives_the_same_layer_and_leaves_the_global_random_alone():
     state = random.getstate()
     a, b, c = Linear(5, 3, seed=7), Linear(5, 3, seed=7), Linear(5, 3, seed=8)

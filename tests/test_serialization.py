@@ -291,3 +291,27 @@ def test_a_class_of_ones_own_named_like_nns_never_stands_in_for_it(tmp_path):
     assert json.loads((tmp_path / "mine.json").read_text())["class"] == (
         f"{__name__}.MLP")
     assert type(Module.load(tmp_path / "mine.json")) is look_alike
+
+
+def test_a_save_fsyncs_the_file_then_renames_it_then_fsyncs_its_folder(tmp_path, monkeypatch):
+    # A rename is durable only once the folder holding it is on disk too (POSIX).
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        info = os.fstat(descriptor)
+        events.append(("fsync folder" if stat.S_ISDIR(info.st_mode) else "fsync file",
+                       info.st_ino))
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        events.append(("replace", os.path.basename(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    MLP(2, [3, 1], seed=0).save(tmp_path / "model.json")
+    assert [kind for kind, _ in events] == ["fsync file", "replace", "fsync folder"]
+    assert events[1][1] == "model.json"
+    assert events[0][1] == os.stat(tmp_path / "model.json").st_ino  # the renamed file itself
+    assert events[2][1] == os.stat(tmp_path).st_ino  # the folder that holds it
