@@ -272,9 +272,12 @@ def test_every_chapter_links_to_the_next():
 # ---- what the prose claims about the printed numbers ------------------------------------------
 
 
-def outputs(name: str) -> list[str]:
-    """The ```text outputs a page shows, in order (the page test checks they are true)."""
-    return [shown.code for _, shown in examples((DOCS / name).read_text()) if shown is not None]
+def output_of(name: str, code: str) -> str:
+    """What the page shows under the one block whose code contains ``code``."""
+    found = [shown.code for block, shown in examples((DOCS / name).read_text())
+             if shown is not None and code in block.code]
+    assert len(found) == 1, f"{len(found)} blocks of {name} contain {code!r}"
+    return found[0]
 
 
 def numbers(text: str) -> list[float]:
@@ -286,7 +289,7 @@ def test_cross_entropy_pushes_28_times_harder_than_l2_by_2p_1_minus_p():
     from engine import Value
     from nn import losses
 
-    bce_push, l2_push = numbers(outputs("02-losses.md")[-1])
+    bce_push, l2_push = numbers(output_of("02-losses.md", "print(round(z.grad, 4), round(z2.grad, 4))"))
     p = Value(-4.0).sigmoid().data
     assert l2_push == pytest.approx(bce_push * 2 * p * (1 - p), abs=1e-4)
     assert round(bce_push / l2_push) == 28
@@ -300,7 +303,8 @@ def test_logistic_regression_reaches_the_best_line_and_raw_inputs_do_not():
     the same 100 steps on the raw inputs stop at 0.87, short of it (the page's old claim)."""
     from nn import LogisticRegression, data, losses, metrics, optim
 
-    trained, best_line = outputs("04-logistic-regression.md")[-2:]
+    trained = output_of("04-logistic-regression.md", 'print("boundary:"')
+    best_line = output_of("04-logistic-regression.md", "print(best_line_accuracy(X, y))")
     assert numbers(trained)[1] == numbers(best_line)[0] == 0.92
     X, y = data.make_moons(100, noise=0.1, seed=0)
     model = LogisticRegression(2, seed=0)
@@ -316,7 +320,8 @@ def test_logistic_regression_reaches_the_best_line_and_raw_inputs_do_not():
 def test_roc_auc_ignores_imbalance_and_pr_auc_chance_is_the_prevalence():
     """06: with 10,000 negatives the comparison is clean: ROC-AUC moves by less than 0.01,
     PR-AUC falls by more than half, and a random scorer's PR-AUC is the share of positives."""
-    balanced, rare = (numbers(line) for line in outputs("06-metrics.md")[3].split("\n"))
+    shown = output_of("06-metrics.md", "guess = scores(")
+    balanced, rare = (numbers(line) for line in shown.split("\n"))
     positives, roc, pr, chance_roc, chance_pr = balanced
     assert positives == 10_000 and rare[0] == 100
     assert abs(roc - rare[1]) < 0.01 and rare[2] < pr / 2
@@ -336,12 +341,12 @@ def test_the_classifier_figures_draw_the_models_the_pages_print():
 
     X_train, y_train, X_val, y_val, X_test, y_test = make_figures.moons_splits()
     logistic = make_figures.chapter6_logistic_regression(X_train, y_train, steps=100)
-    shown_06 = outputs("06-metrics.md")[4].split("\n")[0]
+    shown_06 = output_of("06-metrics.md", "print(metrics.confusion_matrix(y_test, y_pred))").split(
+        "\n")[0]
     assert str(metrics.confusion_matrix(y_test, [int(logistic(x).data > 0.5) for x in X_test])
                ) == shown_06 == "[[20, 2], [2, 21]]"
     mlp = make_figures.chapter7_mlp(X_train, y_train, X_val, y_val, epochs=15)
-    shown_07 = next(out for out in outputs("07-deep-learning.md")
-                    if out.startswith("best validation loss")).split("\n")[-1]
+    shown_07 = output_of("07-deep-learning.md", 'print("best validation loss"').split("\n")[-1]
     y_pred = [int(mlp(x).data > 0) for x in X_test]
     assert f"{metrics.confusion_matrix(y_test, y_pred)} {metrics.accuracy(y_test, y_pred)}" == (
         shown_07)
@@ -353,7 +358,7 @@ def test_the_hand_worked_backward_pass_has_a_line_for_every_node_backward_visits
     """08: every node in the printed backward_order (the neg node too) is worked by hand."""
     text = (DOCS / "08-backpropagation.md").read_text()
     by_hand = text[text.index("Backward, right to left"):text.index("The engine does the same")]
-    order = next(out for out in outputs("08-backpropagation.md") if "local derivatives" in out)
+    order = output_of("08-backpropagation.md", "for node in backward_order(loss):")
     labels = [line.split(" = ")[0].strip() for line in order.split("\n")]
     assert labels == ["loss", "log p", "p", "z", "w*x"]
     written = {"loss": "∂L/∂L", "log p": "∂L/∂(log p)", "p": "∂L/∂p ", "z": "∂L/∂z ",
@@ -365,11 +370,10 @@ def test_the_hand_worked_backward_pass_has_a_line_for_every_node_backward_visits
 def test_wider_hidden_layers_fit_closer_and_clipping_tames_the_explosion():
     """07: the error falls with the width (1, 4, 32 units); clipped training goes down while
     the same run unclipped explodes past 1e40."""
-    chapter = outputs("07-deep-learning.md")
-    widths = next(out for out in chapter if out.startswith("width"))
+    widths = output_of("07-deep-learning.md", "for hidden in (1, 4, 32):")
     errors = [numbers(line)[-1] for line in widths.split("\n")]
     assert errors == sorted(errors, reverse=True) and errors[-1] < errors[0] / 100
-    runs = next(out for out in chapter if out.startswith("steps 1, 2, 3, 10, 100"))
+    runs = output_of("07-deep-learning.md", 'print("without clipping:", train_deep())')
     unclipped, clipped = (numbers(line.split(":", 1)[1]) for line in runs.split("\n")[1:])
     assert max(unclipped) > 1e40 and clipped == sorted(clipped, reverse=True)
     assert clipped[-1] < clipped[0] / 100
@@ -382,9 +386,24 @@ def test_the_optimizer_figure_uses_the_learning_rates_the_page_found_best():
         import make_figures
     finally:
         sys.path.remove(str(DOCS))
-    race = outputs("09-optimizers.md")[0].split("\n")[1:]
+    race = output_of("09-optimizers.md", "def steps_to_bottom(").split("\n")[1:]
     found = {line.split()[0]: float(line.split()[3]) for line in race}
     assert found == make_figures.VALLEY_LR
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
+def test_every_chapter_ends_with_exercises_whose_solutions_print_checked_answers(page):
+    """Two or three exercises, then their solutions folded in <details>: code with output."""
+    text = page.read_text()
+    assert text.count("\n## Exercises\n") == 1, page.name
+    section = text[text.index("\n## Exercises\n"):]
+    questions = section[:section.index("<details>")]
+    count = len(re.findall(r"^(\d)\. ", questions, flags=re.MULTILINE))
+    assert 2 <= count <= 3, f"{page.name} has {count} exercises"
+    solutions = section[section.index("<details>"):section.index("</details>")]
+    assert "<summary>Solutions</summary>" in solutions
+    answered = [shown for block, shown in examples(solutions) if block.lang == "python"]
+    assert answered and all(shown is not None for shown in answered), page.name
 
 
 def test_the_backward_graph_fits_a_page():
