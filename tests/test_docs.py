@@ -20,6 +20,10 @@ When the library changes a number on purpose, rewrite the outputs from a run and
 the diff before committing:
 
     python tests/test_docs.py --update
+
+The printed outputs are regression pins written by chainrule itself: they catch a change,
+not a wrong number. The oracle tests that make the numbers right are listed in
+docs/README.md ("Checked by the tests").
 """
 
 from __future__ import annotations
@@ -242,7 +246,8 @@ def broken_links(page: Path) -> list[str]:
     return broken
 
 
-MARKDOWN = [DOCS / "README.md", *PAGES, ROOT / "README.md"]
+BACK_MATTER = [DOCS / "formulas.md", DOCS / "glossary.md"]
+MARKDOWN = [DOCS / "README.md", *PAGES, *BACK_MATTER, ROOT / "README.md"]
 
 
 @pytest.mark.parametrize("page", MARKDOWN, ids=[str(p.relative_to(ROOT)) for p in MARKDOWN])
@@ -260,8 +265,19 @@ def test_a_broken_link_is_caught(tmp_path):
 
 
 def test_the_table_of_contents_lists_every_chapter_in_order():
-    toc = [target for target in links(DOCS / "README.md") if re.match(r"\d\d-", target)]
+    toc = [target for target in links(DOCS / "README.md") if re.fullmatch(r"\d\d-[\w-]+\.md", target)]
     assert toc == [page.name for page in PAGES]
+
+
+def test_the_back_matter_is_linked_from_the_contents_and_the_glossary_from_every_chapter():
+    contents = links(DOCS / "README.md")
+    assert all(page.name in contents for page in BACK_MATTER)
+    glossary = (DOCS / "glossary.md").read_text()
+    terms = re.findall(r"^\* \*\*(.+?)\*\*: .+ \[\d\]\((\d\d-[\w-]+\.md)\)", glossary, re.MULTILINE)
+    assert len(terms) > 50
+    assert {page for _, page in terms} == {page.name for page in PAGES}
+    names = [term.lower() for term, _ in terms]
+    assert names == sorted(names), "the glossary is alphabetical"
 
 
 def test_every_chapter_links_to_the_next():
