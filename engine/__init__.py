@@ -1,12 +1,23 @@
 """chainrule's engine: a scalar Value, a graph of ops, and the chain rule over it.
 
-Read in this order: ``ieee.py`` (float math that never raises), ``value.py`` (the node and
-every op with its derivative), ``fused.py`` (a neuron or a sum as one node), ``autograd.py``
-(backward and grad), ``tape.py`` (the list of nodes backward walks), ``mode.py`` (no_grad
-and anomaly detection), ``gradcheck.py`` (checking derivatives with finite differences).
+Read in this order:
+
+1. ``chain_rule.py``: backpropagation in a dozen lines (``reference_backward``).
+2. ``value.py``: the node, and every op with its derivative beside its forward.
+3. ``fused.py``: a neuron or a sum as one node.
+4. ``autograd.py``: the same backward, fast (and ``grad``), with ``tape.py`` (the nodes
+   in the order they were made) and ``mode.py`` (no_grad and anomaly detection, per thread).
+5. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
+   finite differences), ``testing.py`` (hypothesis strategies).
 """
 
-from engine.autograd import backward_order, contributions, grad, local_derivatives
+from engine.autograd import grad
+from engine.chain_rule import (
+    backward_order,
+    contributions,
+    local_derivatives,
+    reference_backward,
+)
 from engine.fused import dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -28,5 +39,6 @@ __all__ = [
     "local_derivatives",
     "no_grad",
     "numerical_grad",
+    "reference_backward",
     "vsum",
 ]

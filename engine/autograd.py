@@ -1,19 +1,16 @@
-"""Backpropagation: the chain rule applied to every node, from the output back to the inputs.
+"""Backpropagation, fast: ``reference_backward`` (``chain_rule.py``) made quick for training.
 
-For an output y and a node v used by ops o1..ok, the chain rule says
+The same chain rule in the same order, so the same floats, with three savings:
 
-    dy/dv = sum over the ops oi that use v of  dy/doi * doi/dv
+* The list of nodes usually comes from the tape (``tape.py``): the op nodes in the order
+  they were made, which backward only has to read backwards. When the tape cannot vouch
+  for the whole graph, the graph is searched (``graph_search``) and sorted.
+* A node whose gradient is 0 sends nothing (every contribution would be 0), unless its
+  op can turn 0 into nan (0 * inf), as PyTorch's would.
+* Gradients are added straight into ``.grad`` instead of a dictionary, and the rules are
+  applied per kind of node written out (a call and a tuple saved per node).
 
-so once dy/doi is known for every user of v, dy/dv follows. Visiting nodes in decreasing
-creation order guarantees that: an op is always created after its inputs, so all users of
-v are visited before v. It is also the order PyTorch's engine uses, so gradients that are
-sums of several contributions are added in the same order and agree to the last bit.
-
-Where the list of nodes comes from: usually from the tape (``tape.py``), the op nodes in
-the order they were made, which backward only has to read backwards. When the tape cannot
-vouch for the whole graph, the graph is searched from the output with an explicit stack
-and sorted. No recursion anywhere, so a chain a million nodes deep works as well as a
-small one.
+``grad()`` at the end is the functional form, which can build the gradient as a graph.
 """
 
 from __future__ import annotations
@@ -22,82 +19,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from engine import tape
+from engine.chain_rule import apply_derivative, graph_search
 from engine.mode import enable_grad, no_grad, this_thread
-from engine.value import LEAF, Value
-
-
-def _reachable(root: Value) -> tuple[list[Value], list[Value]]:
-    """The op nodes root depends on (in creation order, root last) and its leaves."""
-    if root._op.arity == 0:
-        return ([root], []) if root._op.shared is not LEAF else ([], [root])
-    seen = {root}
-    stack = [root]
-    ops: list[Value] = []
-    leaves: list[Value] = []
-    while stack:
-        node = stack.pop()
-        arity = node._op.arity
-        if arity == 0:
-            # A leaf, or an op node without parents (an off ReLU neuron, see fused.py).
-            (leaves if node._op.shared is LEAF else ops).append(node)
-            continue
-        ops.append(node)
-        # Push each input not met before (written out per arity: this loop is hot).
-        if arity == 2:
-            a, b = node._a, node._b
-            if a not in seen:
-                seen.add(a)
-                stack.append(a)
-            if b not in seen:
-                seen.add(b)
-                stack.append(b)
-        elif arity == 1:
-            a = node._a
-            if a not in seen:
-                seen.add(a)
-                stack.append(a)
-        else:
-            for parent in node._a if arity == "n" else node._a + node._b:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    ops.sort(key=tape.creation_number)
-    return ops, leaves
-
-
-def backward_order(root: Value) -> list[Value]:
-    """The op nodes in the order ``root.backward()`` applies their derivatives (root first)."""
-    return _reachable(root)[0][::-1]
-
-
-def contributions(node: Value, upstream: float) -> tuple[float, ...]:
-    """What each parent of ``node`` receives when ``node``'s gradient is ``upstream``.
-
-    Parent i receives ``upstream * d node / d parent_i``: one term of the chain rule's sum.
-    """
-    return tuple(_apply_derivative(node, upstream, on_values=False))
-
-
-def _apply_derivative(node: Value, g: Any, on_values: bool) -> Sequence[Any]:
-    """The op's derivative rule at ``node``, on floats or (``on_values``) on Values."""
-    op, a, b = node._op, node._a, node._b
-    if op.arity == 0:
-        return ()
-    if on_values:
-        out: Any = node
-    else:
-        out = node.data
-        a = a.data if op.arity in (1, 2) else [p.data for p in a]
-        b = b.data if op.arity == 2 else [p.data for p in b] if op.arity == "n+n" else b
-    if op.arity == 1:
-        return (op.derivative(g, out, a, b),)
-    return op.derivative(g, out, a, b)
-
-
-def local_derivatives(node: Value) -> tuple[float, ...]:
-    """d node / d parent for each parent of ``node`` (the contributions for upstream 1.0)."""
-    return contributions(node, 1.0)
+from engine.value import Value
 
 
 def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
@@ -110,7 +34,7 @@ def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
     taped = this_thread.state.tape.graph_of(root)
     if taped is not None:
         return *taped, False
-    return *_reachable(root), True
+    return *graph_search(root), True
 
 
 def backward(root: Value, grad: float = 1.0) -> None:
@@ -167,7 +91,7 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
             # graph on the tape also has gradient 0 here, and must send nothing.
             if not only_roots_nodes:
                 if depends is None:
-                    depends = set(_reachable(root)[0])
+                    depends = set(graph_search(root)[0])
                 if node not in depends:
                     continue
         arity = op.arity
@@ -223,7 +147,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
             raise TypeError(f"grad() inputs must be Values, not {type(x).__name__}")
     if type(output) is not Value:
         raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
-    ops = reversed(_reachable(output)[0])
+    ops = reversed(graph_search(output)[0])
     grads: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
     recording = enable_grad() if create_graph else no_grad()
     with recording:
@@ -232,7 +156,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
             if g is None:
                 continue
             parents = node.parents
-            ds = _apply_derivative(node, g, on_values=create_graph)
+            ds = apply_derivative(node, g, on_values=create_graph)
             for p, d in zip(parents, ds):
                 before = grads.get(p)
                 grads[p] = d if before is None else before + d
