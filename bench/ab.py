@@ -11,7 +11,8 @@ compared. This is how the engine's speed-ups were chosen (issue 6).
 Each revision's ``engine/`` and ``nn/`` are exported with ``git archive`` into a temporary
 folder that goes first on the worker's import path; the workloads come from this checkout's
 ``bench/``. W2 reports ns per op node (forward + backward, median of 3 builds per process),
-W1 ms per training step (median of steps 2-11, over 8 runs per process).
+W1 ms per training step (median of steps 2-11, over 8 runs per process); ``--workload W1p``
+or ``W1m`` times the step with the model called per point or in micrograd's demo code.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def measure(workload: str, quick: bool = False) -> dict[str, float]:
         result = measure_w2("chainrule", QUICK if quick else FULL)
         return {"forward": result["forward_ns_per_node"],
                 "backward": result["backward_ns_per_node"]}
-    from bench.per_point import step_ms
+    from bench.w1_styles import step_ms
 
-    return {"step": statistics.median(step_ms(per_point=False) for _ in range(1 if quick else 8))}
+    return {"step": statistics.median(step_ms(workload) for _ in range(1 if quick else 8))}
 
 
 def run_worker(folder: Path, workload: str, quick: bool) -> dict[str, float]:
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", help="the first revision (e.g. HEAD~1)")
     parser.add_argument("b", help="the second revision (e.g. HEAD)")
-    parser.add_argument("--workload", choices=("W1", "W2"), default="W2")
+    parser.add_argument("--workload", choices=("W1", "W1p", "W1m", "W2"), default="W2")
     parser.add_argument("--pairs", type=int, default=6, help="A, B process pairs (default 6)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     args = parser.parse_args(argv)

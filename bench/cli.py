@@ -7,7 +7,8 @@ gets ``--timeout`` seconds; a pair that times out, crashes or is not installed s
 its cell, and the run goes on.
 
 Exit status: 0 when the run is complete and chainrule's results are correct; 1 when a
-chainrule pair produced no result or chainrule's W1 gradients disagree with torch-batched.
+chainrule pair produced no result or the gradients of one of chainrule's W1 rows (W1, W1p,
+W1m) disagree with torch-batched.
 Timings never change the exit status: the table's PASS/FAIL lines are the verdict.
 """
 
@@ -27,12 +28,13 @@ from typing import Any
 
 from bench.engines import ENGINES, is_installed
 from bench.report import evaluate_targets, format_table, summarize
+from bench.w1_models import W1_MODELS
 from bench.workloads import WORKLOADS
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_OUT = BENCH_DIR / "results" / "latest.json"
-WORKLOAD_ORDER = tuple(WORKLOADS)  # W1, W2, W2t, W3, W4
+WORKLOAD_ORDER = tuple(WORKLOADS)  # W1, W1p, W1m, W2, W2t, W3, W4
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,7 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where to write the JSON (default: bench/results/latest.json)")
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds allowed to each (engine, workload) process (default 900)")
-    parser.add_argument("--profile", choices=("W1", "W2"),
+    parser.add_argument("--profile", choices=("W1", "W1p", "W1m", "W2"),
                         help="instead of the benchmark: cProfile chainrule on this workload")
     args = parser.parse_args(argv)
     args.engines = _choose(parser, "--engines", args.engines, ENGINES)
@@ -74,7 +76,9 @@ def _choose(parser: argparse.ArgumentParser, option: str, text: str,
 
 def unmeasured_status(engine: str, workload: str) -> str | None:
     """Why a pair is not run ("n/a", "no tanh", "not installed"), None if it runs."""
-    if engine == "torch-batched" and workload != "W1":
+    if workload in W1_MODELS and engine not in W1_MODELS[workload]:
+        return "n/a"  # W1p and W1m are chainrule's alone
+    if engine == "torch-batched" and workload not in W1_MODELS:
         return "n/a"
     if engine == "micrograd" and workload == "W2t":
         return "no tanh"
@@ -200,4 +204,4 @@ def _chainrule_failed(summary: dict[str, Any], targets: list[dict[str, Any]],
         for workload in args.workloads:
             if summary.get(workload, {}).get("chainrule", {}).get("status") != "ok":
                 return True
-    return any(t["name"].startswith("W1 check") and t["verdict"] == "FAIL" for t in targets)
+    return any(t.get("correctness") and t["verdict"] == "FAIL" for t in targets)

@@ -1,4 +1,4 @@
-"""From the workers' JSON records to a summary, the targets of issue 6, and one table.
+"""From the workers' JSON records to a summary, the speed targets, and one table.
 
 ``summarize`` takes the median of every number over the repeats of a (workload, engine)
 pair (the worst value for error measures), ``evaluate_targets`` compares chainrule with the
@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from bench.w1_models import W1_ROWS
 from bench.workloads import short_count
 
 Record = dict[str, Any]
@@ -74,8 +75,8 @@ def _cell(summary: Summary, workload: str, engine: str) -> Record | None:
     return record if record and record.get("status") == "ok" else None
 
 
-def _w1_time(summary: Summary, engine: str) -> float | None:
-    cell = _cell(summary, "W1", engine)
+def _w1_time(summary: Summary, engine: str, workload: str = "W1") -> float | None:
+    cell = _cell(summary, workload, engine)
     return cell["seconds_per_step"] if cell else None
 
 
@@ -111,15 +112,19 @@ def _ratio_target(name: str, numerator: float | None, denominator: float | None,
 
 
 def evaluate_targets(summary: Summary) -> list[Record]:
-    """Issue 6's targets for chainrule, against the baselines measured in the same run."""
+    """The targets for chainrule, against the baselines measured in the same run."""
     ours_w1 = _w1_time(summary, "chainrule")
     ours_w2 = _w2_total(summary, "chainrule")
     targets = [
-        _ratio_target("W1 step: micrograd time / chainrule time", _w1_time(summary, "micrograd"),
-                      ours_w1, at_least=150, missing="needs W1 of chainrule and micrograd"),
-        _ratio_target("W1 step: chainrule time / torch-batched time", ours_w1,
+        _ratio_target("W1 per point / W1 batched, chainrule time",
+                      _w1_time(summary, "chainrule", "W1p"), ours_w1, at_most=1.3,
+                      missing="needs W1 and W1p of chainrule"),
+        _ratio_target("W1 batched: chainrule time / torch-batched time", ours_w1,
                       _w1_time(summary, "torch-batched"), at_most=15,
                       missing="needs W1 of chainrule and torch-batched"),
+        _ratio_target("W1 micrograd-style: micrograd / chainrule time",
+                      _w1_time(summary, "micrograd"), _w1_time(summary, "chainrule", "W1m"),
+                      at_least=200, missing="needs W1 of micrograd and W1m of chainrule"),
         _ratio_target("W2 fwd+bwd per node: torch-scalar / chainrule",
                       _w2_total(summary, "torch-scalar"), ours_w2, at_least=10,
                       missing="needs W2 of chainrule and torch-scalar"),
@@ -147,20 +152,21 @@ def evaluate_targets(summary: Summary) -> list[Record]:
         targets.append({"name": "W4 retained bytes per node", "value": value,
                         "shown": f"{value:.0f}", "target": "<= 150",
                         "verdict": "PASS" if value <= 150 else "FAIL"})
-    targets.append(_gradient_check(summary))
+    targets += [_gradient_check(summary, workload) for workload in W1_ROWS]
     return targets
 
 
-def _gradient_check(summary: Summary) -> Record:
-    name = "W1 check: chainrule loss and grads vs torch-batched"
-    cell = _cell(summary, "W1", "chainrule")
+def _gradient_check(summary: Summary, workload: str) -> Record:
+    """A correctness target (``"correctness": True``): a FAIL makes ``python -m bench`` exit 1."""
+    record = {"name": f"{W1_ROWS[workload]} check: loss, grads vs torch-batched",
+              "target": "< 1e-12", "correctness": True}
+    cell = _cell(summary, workload, "chainrule")
     check = cell.get("check", {}) if cell else {}
     if check.get("status") != "ok":
-        reason = check.get("status", "W1 of chainrule not measured")
-        return {"name": name, "value": None, "shown": f"n/a ({reason})", "target": "< 1e-12",
-                "verdict": "n/a"}
+        reason = check.get("status", f"{workload} of chainrule not measured")
+        return {**record, "value": None, "shown": f"n/a ({reason})", "verdict": "n/a"}
     diff = check["max_abs_diff"]
-    return {"name": name, "value": diff, "shown": f"max |diff| {diff:.2g}", "target": "< 1e-12",
+    return {**record, "value": diff, "shown": f"max |diff| {diff:.2g}",
             "verdict": "PASS" if diff < 1e-12 else "FAIL"}
 
 
@@ -236,16 +242,22 @@ def _rows(summary: Summary) -> list[Row]:
             return f"{value:.0f}" + (" *" if cell["python_side_only"] else "")
         return show
 
+    def w1_rows(workload: str) -> list[Row]:
+        ratio = "ratio to chainrule (time)" if workload == "W1" else "ratio to W1 batched (time)"
+        return [
+            (workload, "ms per step (median)", lambda c: _ms(c["seconds_per_step"])),
+            (workload, "  min-max over repeats", lambda c: _spread(c, "seconds_per_step", _ms)),
+            (workload, "  forward / backward ms",
+             lambda c: f"{_ms(c['forward_seconds'])} / {_ms(c['backward_seconds'])}"),
+            (workload, "  graph nodes per step", nodes),
+            (workload, "  share of time in Python's GC", lambda c: f"{c['gc_share']:.0%}"),
+            (workload, f"  {ratio}", lambda c: _speedup(w1_ours, c["seconds_per_step"])),
+            (workload, "  step-1 grads vs torch-batched", check),
+            (workload, "  12 losses vs torch-batched", loss_diff),
+        ]
+
     return [
-        ("W1", "ms per step (median)", lambda c: _ms(c["seconds_per_step"])),
-        ("W1", "  min-max over repeats", lambda c: _spread(c, "seconds_per_step", _ms)),
-        ("W1", "  forward / backward ms",
-         lambda c: f"{_ms(c['forward_seconds'])} / {_ms(c['backward_seconds'])}"),
-        ("W1", "  graph nodes per step", nodes),
-        ("W1", "  share of time in Python's GC", lambda c: f"{c['gc_share']:.0%}"),
-        ("W1", "  ratio to chainrule (time)", lambda c: _speedup(w1_ours, c["seconds_per_step"])),
-        ("W1", "  step-1 grads vs torch-batched", check),
-        ("W1", "  12 losses vs torch-batched", loss_diff),
+        *[row for workload in W1_ROWS for row in w1_rows(workload)],
         ("W2", "forward ns per node", lambda c: f"{c['forward_ns_per_node']:,.0f}"),
         ("W2", "backward ns per node", lambda c: f"{c['backward_ns_per_node']:,.0f}"),
         ("W2", "  share of time in Python's GC", lambda c: f"{c['gc_share']:.0%}"),
@@ -263,7 +275,9 @@ def _rows(summary: Summary) -> list[Row]:
 
 
 TITLES = {
-    "W1": "W1 training step (100 moons, MLP 2-16-16-1, after 2 warm-up steps)",
+    "W1": "W1 training step (100 moons, MLP 2-16-16-1, after 2 warm-up steps), batched",
+    "W1p": "W1p the same, chainrule's model called once per point (float inputs)",
+    "W1m": "W1m the same, in micrograd's demo code (Value inputs, builtin sum)",
     "W2": "W2 random expression (+, *, relu), per op node",
     "W2t": "W2t the same with tanh (10% relu, 10% tanh)",
     "W3": "W3 deep chain x*1.0001 + 0.001",
@@ -287,12 +301,13 @@ def format_table(summary: Summary, engines: list[str], workloads: list[str],
             for engine in engines:
                 cell = summary.get(workload, {}).get(engine)
                 cells.append(_show(cell, show, notes, workload, engine))
-            if all(c == "-" for c in cells):
+            if "-" in cells and set(cells) <= {"-", NOT_APPLICABLE}:
                 continue  # a row with nothing to say in this run (spread of one repeat)
             lines.append(label.ljust(label_width) + "".join(c.rjust(width) for c in cells))
-    lines += ["", "Targets (issue 6), chainrule against the baselines of this run:"]
+    lines += ["", "Targets, chainrule against the baselines of this run:"]
+    name_width = max((len(t["name"]) for t in targets), default=0)
     for target in targets:
-        lines.append(f"  {target['verdict']:<5} {target['name']:<52} "
+        lines.append(f"  {target['verdict']:<5} {target['name']:<{name_width}} "
                      f"{'target ' + target['target']:<15} {target['shown']}")
     notes += _w3_notes(summary, engines) + _model_notes(summary)
     if any(_cell(summary, "W4", e) and _cell(summary, "W4", e)["python_side_only"]
@@ -332,5 +347,6 @@ def _w3_notes(summary: Summary, engines: list[str]) -> list[str]:
 
 
 def _model_notes(summary: Summary) -> list[str]:
-    cell = _cell(summary, "W1", "chainrule")
-    return [f"W1 chainrule model: {cell['model']}"] if cell else []
+    cells = {workload: _cell(summary, workload, "chainrule") for workload in W1_ROWS}
+    return [f"{workload} chainrule model: {cell['model']}" for workload, cell in cells.items()
+            if cell]

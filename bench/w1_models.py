@@ -1,4 +1,5 @@
-"""W1's training step written once per engine: the same maths, each in its engine's idiom.
+"""W1's training step written once per engine: the same maths, each in its engine's idiom,
+and chainrule twice more, as people also call it: once per point, and as micrograd's demo.
 
 Every model starts from the same weights (``moons.initial_weights``) and runs micrograd's
 demo step::
@@ -85,33 +86,18 @@ class _ValueSteps:
             p.data -= lr * p.grad
 
 
-class ChainruleMoons(_ValueSteps):
-    """chainrule: ``nn.MLP`` with nn's ``parameters()``, data points as plain floats, the
-    batch passed in one call (``model(X)``: the same graph as ``[model(x) for x in X]``,
-    with each layer's weights read once per batch instead of once per point), and ``vsum``
-    for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
+class _NnModel(_ValueSteps):
+    """An ``nn`` model loaded with the shared weights, its gradients read in the shared order."""
 
-    description = "nn.MLP(2, [16, 16, 1], activation='relu'), called on the batch"
+    _shared_index: list[int]
 
-    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
-        from engine import vsum
-        from nn import MLP
-
-        self._vsum = vsum
-        self.model = MLP(SIZES[0], list(SIZES[1:]), activation="relu")
+    def _load(self, model: Any, layers: list[Layer]) -> None:
         # Where each of nn's parameters sits in the shared order: load the probe, read it back.
-        _load_into_nn(self.model, _probe(layers))
-        self._shared_index = [int(p.data) for p in self.model.parameters()]
-        _load_into_nn(self.model, layers)
-        self.params = self.model.parameters()
-        self.xs, self.ys = xs, ys
-
-    def forward(self) -> Any:
-        model, vsum = self.model, self._vsum
-        scores = model(self.xs)  # the batch in one call: the same nodes, weights read once
-        hinge = [(1.0 - y * s).relu() for y, s in zip(self.ys, scores)]
-        data_loss = vsum(hinge) * (1.0 / len(hinge))
-        return data_loss + REG * vsum([p * p for p in self.params])
+        _load_into_nn(model, _probe(layers))
+        self._shared_index = [int(p.data) for p in model.parameters()]
+        _load_into_nn(model, layers)
+        self.model = model
+        self.params = model.parameters()
 
     def loss_value(self, loss: Any) -> float:
         return loss.data
@@ -126,29 +112,82 @@ class ChainruleMoons(_ValueSteps):
         return count_reachable(loss, lambda v: v.parents)
 
 
-class MicrogradMoons(_ValueSteps):
-    """micrograd 0.1.0 as its demo uses it: ``MLP(2, [16, 16, 1])``, data points wrapped in
-    Values at every step, builtin ``sum`` and ``(1 + -y*score).relu()``."""
+class ChainruleBatched(_NnModel):
+    """chainrule at its fastest: ``nn.MLP`` with nn's ``parameters()``, data points as plain
+    floats, the batch passed in one call (``model(X)``: the same graph as ``[model(x) for x
+    in X]``, with each layer's weights read once per batch instead of once per point), and
+    ``vsum`` for the two sums of the loss (the engine's n-ary sum: one node, not n - 1)."""
+
+    description = "nn.MLP(2, [16, 16, 1], activation='relu'), called on the batch"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from engine import vsum
+        from nn import MLP
+
+        self._vsum = vsum
+        self._load(MLP(SIZES[0], list(SIZES[1:]), activation="relu"), layers)
+        self.xs, self.ys = xs, ys
+
+    def scores(self) -> list[Any]:
+        return self.model(self.xs)  # the batch in one call: the same nodes, weights read once
+
+    def forward(self) -> Any:
+        vsum = self._vsum
+        hinge = [(1.0 - y * s).relu() for y, s in zip(self.ys, self.scores())]
+        data_loss = vsum(hinge) * (1.0 / len(hinge))
+        return data_loss + REG * vsum([p * p for p in self.params])
+
+
+class ChainrulePerPoint(ChainruleBatched):
+    """chainrule as its README calls a model: once per point, with float inputs
+    (``[model(x) for x in X]``); the rest of the step is ``ChainruleBatched``'s."""
+
+    description = "nn.MLP(2, [16, 16, 1], activation='relu'), called once per point"
+
+    def scores(self) -> list[Any]:
+        model = self.model
+        return [model(x) for x in self.xs]
+
+
+class _MicrogradDemo(_ValueSteps):
+    """The step of micrograd's demo notebook as it is written there, for any engine that
+    offers its ``Value`` and ``MLP``: each data point wrapped in Values at every step,
+    ``map(model, ...)``, builtin ``sum``, ``(1 + -y*score).relu()``, and
+    ``model.parameters()`` asked for wherever the notebook asks for it."""
+
+    value_type: Any
+    xs: list[list[float]]
+    ys: list[float]
+
+    def forward(self) -> Any:
+        Value, model = self.value_type, self.model  # the notebook's names
+        inputs = [list(map(Value, row)) for row in self.xs]
+        scores = list(map(model, inputs))
+        losses = [(1 + -y * score).relu() for y, score in zip(self.ys, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = REG * sum(p * p for p in model.parameters())
+        return data_loss + reg_loss
+
+    def update(self, lr: float) -> None:
+        for p in self.model.parameters():
+            p.data -= lr * p.grad
+
+
+class MicrogradMoons(_MicrogradDemo):
+    """micrograd 0.1.0 running its own demo: ``MLP(2, [16, 16, 1])``."""
 
     description = "micrograd.nn.MLP"
 
     def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from micrograd.engine import Value
         from micrograd.nn import MLP
 
+        self.value_type = Value
         self.model = MLP(SIZES[0], list(SIZES[1:]))
         self.params = self.model.parameters()  # micrograd's order is the shared order
         for p, value in zip(self.params, flat(layers), strict=True):
             p.data = value
         self.xs, self.ys = xs, ys
-
-    def forward(self) -> Any:
-        from micrograd.engine import Value
-
-        inputs = [list(map(Value, row)) for row in self.xs]
-        scores = list(map(self.model, inputs))
-        losses = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        return data_loss + REG * sum(p * p for p in self.params)
 
     def loss_value(self, loss: Any) -> float:
         return float(loss.data)
@@ -158,6 +197,22 @@ class MicrogradMoons(_ValueSteps):
 
     def count_nodes(self, loss: Any) -> int | None:
         return count_reachable(loss, lambda v: v._prev)
+
+
+class ChainruleMicrogradStyle(_NnModel, _MicrogradDemo):
+    """chainrule running micrograd's demo unchanged but for its imports
+    (``from engine import Value; from nn import MLP``): what a micrograd user gets by
+    switching."""
+
+    description = "nn.MLP(2, [16, 16, 1]) in micrograd's demo code (Value inputs, builtin sum)"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from engine import Value
+        from nn import MLP
+
+        self.value_type = Value
+        self._load(MLP(SIZES[0], list(SIZES[1:])), layers)
+        self.xs, self.ys = xs, ys
 
 
 class _TorchSteps:
@@ -266,9 +321,19 @@ class TorchBatchedMoons(_TorchSteps):
         return None
 
 
-W1_MODELS = {
-    "chainrule": ChainruleMoons,
-    "micrograd": MicrogradMoons,
-    "torch-scalar": TorchScalarMoons,
-    "torch-batched": TorchBatchedMoons,
+W1_MODELS: dict[str, dict[str, type]] = {
+    "W1": {
+        "chainrule": ChainruleBatched,
+        "micrograd": MicrogradMoons,
+        "torch-scalar": TorchScalarMoons,
+        "torch-batched": TorchBatchedMoons,
+    },
+    "W1p": {"chainrule": ChainrulePerPoint},
+    "W1m": {"chainrule": ChainruleMicrogradStyle},
 }
+"""W1's model classes by workload and engine. W1 is the step in each engine's fastest idiom;
+W1p and W1m are chainrule called the other ways people call it (an engine missing from a
+workload is not measured there)."""
+
+W1_ROWS = {"W1": "W1 batched", "W1p": "W1 per point", "W1m": "W1 micrograd-style"}
+"""The three W1 workloads by the way chainrule's model is called, as the targets name them."""

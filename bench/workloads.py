@@ -2,6 +2,8 @@
 
 * W1 training step: micrograd's demo step (see ``w1_models.py``), timed as steps 2-11 of a
   training run, rounds repeated from the same initial weights until at least 1 s is timed.
+  W1p and W1m: the same step with chainrule's model called once per point, and written as
+  micrograd's demo is.
 * W2 per-node cost: a random expression of +, *, relu (and tanh in W2t), then backward.
 * W3 depth: x -> x*1.0001 + 0.001 repeated N times, then backward.
 * W4 memory: bytes per node of a W2-style graph, with tracemalloc.
@@ -18,6 +20,7 @@ import os
 import random
 import statistics
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Self
@@ -78,16 +81,16 @@ class GcClock:
 # ---- W1: training step ------------------------------------------------------------------
 
 
-def measure_w1(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
+def measure_w1(engine: str, sizes: Sizes = FULL, workload: str = "W1") -> dict[str, Any]:
     """Median seconds per training step (and its forward and backward parts), graph nodes
     per step, the losses of one run, and the step-1 gradients compared with torch-batched.
 
-    The timed steps are always steps 2..11 of a run: later steps are cheaper for an engine
-    that prunes dead ReLUs, so timing "as many steps as fit" would ease its workload.
+    ``workload`` says how the model is called: "W1" in each engine's fastest idiom, "W1p"
+    (chainrule) once per point, "W1m" (chainrule) as micrograd's demo is written.
     """
     xs, ys = make_moons()
     layers = initial_weights()
-    make_model = W1_MODELS[engine]
+    make_model = W1_MODELS[workload][engine]
     n_steps = sizes.w1_warmup + sizes.w1_timed
 
     # An untimed run first: the loss at each step and the size of each step's graph.
@@ -103,15 +106,40 @@ def measure_w1(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
     description = model.description
     del model, loss
 
-    step_s: list[float] = []
-    forward_s: list[float] = []
-    backward_s: list[float] = []
-    gc_s: list[float] = []
-    rounds = 0
+    timed = time_w1_steps(make_model, sizes)
+    timed_nodes = [n for n in nodes[sizes.w1_warmup:] if n is not None]
+    result = {
+        "model": description,
+        "seconds_per_step": statistics.median(timed["step"]),
+        "forward_seconds": statistics.median(timed["forward"]),
+        "backward_seconds": statistics.median(timed["backward"]),
+        "gc_share": sum(timed["gc"]) / sum(timed["step"]),
+        "steps_timed": len(timed["step"]),
+        "rounds": timed["rounds"],
+        "nodes_per_step": statistics.mean(timed_nodes) if timed_nodes else None,
+        "nodes_by_step": nodes,
+        "losses": losses,
+    }
+    if engine != "torch-batched":
+        result["check"] = compare_with_torch_batched(make_model, layers, xs, ys)
+    return result
+
+
+def time_w1_steps(make_model: Callable[..., Any], sizes: Sizes = FULL) -> dict[str, Any]:
+    """Seconds of every timed step, with its forward, backward and garbage-collector parts.
+
+    The timed steps are always steps 2..11 of a run from the initial weights: later steps
+    are cheaper for an engine that prunes dead ReLUs, so timing "as many steps as fit" would
+    ease its workload. Runs are repeated until ``sizes.w1_min_seconds`` have been timed.
+    """
+    xs, ys = make_moons()
+    layers = initial_weights()
+    times: dict[str, Any] = {"step": [], "forward": [], "backward": [], "gc": [], "rounds": 0}
     with GcClock() as collector:
-        while rounds == 0 or (sum(step_s) < sizes.w1_min_seconds and rounds < 1000):
+        while times["rounds"] == 0 or (sum(times["step"]) < sizes.w1_min_seconds
+                                       and times["rounds"] < 1000):
             model = make_model(layers, xs, ys)
-            for k in range(n_steps):
+            for k in range(sizes.w1_warmup + sizes.w1_timed):
                 # Rebinding ``loss`` frees the previous step's graph inside the timed
                 # forward: freeing is part of what a training step costs.
                 gc_before = collector.seconds
@@ -124,45 +152,29 @@ def measure_w1(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
                 model.update(learning_rate(k))
                 t3 = perf_counter()
                 if k >= sizes.w1_warmup:
-                    step_s.append(t3 - t0)
-                    forward_s.append(t1 - t0)
-                    backward_s.append(t2 - t1)
-                    gc_s.append(collector.seconds - gc_before)
+                    times["step"].append(t3 - t0)
+                    times["forward"].append(t1 - t0)
+                    times["backward"].append(t2 - t1)
+                    times["gc"].append(collector.seconds - gc_before)
             del model, loss
-            rounds += 1
-
-    timed_nodes = [n for n in nodes[sizes.w1_warmup:] if n is not None]
-    result = {
-        "model": description,
-        "seconds_per_step": statistics.median(step_s),
-        "forward_seconds": statistics.median(forward_s),
-        "backward_seconds": statistics.median(backward_s),
-        "gc_share": sum(gc_s) / sum(step_s),
-        "steps_timed": len(step_s),
-        "rounds": rounds,
-        "nodes_per_step": statistics.mean(timed_nodes) if timed_nodes else None,
-        "nodes_by_step": nodes,
-        "losses": losses,
-    }
-    if engine != "torch-batched":
-        result["check"] = compare_with_torch_batched(engine, layers, xs, ys)
-    return result
+            times["rounds"] += 1
+    return times
 
 
-def compare_with_torch_batched(engine: str, layers: list[Any], xs: list[list[float]],
-                               ys: list[float]) -> dict[str, Any]:
-    """Loss and all gradients of step 1, this engine against torch-batched (float64).
+def compare_with_torch_batched(make_model: Callable[..., Any], layers: list[Any],
+                               xs: list[list[float]], ys: list[float]) -> dict[str, Any]:
+    """Loss and all gradients of step 1, ``make_model``'s against torch-batched (float64).
 
     Runs after the timing: importing torch earlier would change what the garbage collector
     walks during the timed steps.
     """
-    model = W1_MODELS[engine](layers, xs, ys)
+    model = make_model(layers, xs, ys)
     loss = model.forward()
     model.zero_grad()
     model.backward(loss)
     ours = [model.loss_value(loss), *model.gradients()]
     try:
-        reference = W1_MODELS["torch-batched"](layers, xs, ys)
+        reference = W1_MODELS["W1"]["torch-batched"](layers, xs, ys)
     except ImportError:
         return {"status": "torch not installed"}
     loss = reference.forward()
@@ -413,6 +425,8 @@ def measure_w4(engine: str, sizes: Sizes = FULL) -> dict[str, Any]:
 
 WORKLOADS = {
     "W1": measure_w1,
+    "W1p": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1p"),
+    "W1m": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1m"),
     "W2": measure_w2,
     "W2t": lambda engine, sizes=FULL: measure_w2(engine, sizes, with_tanh=True),
     "W3": measure_w3,

@@ -2,8 +2,10 @@
 
 A smoke run only: sizes are tiny and no time is asserted (the benchmark itself is the judge
 of speed, and it is never run by the test suite). What is checked is that every workload
-produces a result, that the JSON file is complete, and that chainrule's W1 gradients agree
-with PyTorch's batched float64 computation, which the benchmark checks in every run.
+produces a result, that the JSON file is complete, that chainrule's W1 gradients agree
+with PyTorch's batched float64 computation in all three ways of calling the model (on the
+batch, per point, in micrograd's demo code), which the benchmark checks in every run, and
+that each speed target reads the rows its name says.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["W1", "W2", "W3", "W4"]
+WORKLOADS = ["W1", "W1p", "W1m", "W2", "W3", "W4"]
+W1_ROWS = ["W1", "W1p", "W1m"]
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +46,76 @@ def test_every_workload_gives_a_result(smoke_run):
 def test_the_table_shows_the_engine_and_the_targets(smoke_run):
     done, results = smoke_run
     assert "chainrule" in done.stdout
-    assert "Targets (issue 6)" in done.stdout
+    assert "Targets, chainrule against the baselines of this run:" in done.stdout
     assert results["table"] == done.stdout.rstrip("\n")
     assert results["meta"]["quick"] is True
 
 
-def test_w1_gradients_agree_with_torch_batched(smoke_run):
+def test_the_table_has_a_section_for_each_way_of_calling_the_model(smoke_run):
+    done, results = smoke_run
+    sections = [line for line in done.stdout.splitlines() if line.startswith("W1")]
+    assert [line.split()[0] for line in sections] == W1_ROWS
+    assert "called once per point" in sections[1] and "micrograd's demo code" in sections[2]
+    models = {w: results["summary"][w]["chainrule"]["model"] for w in W1_ROWS}
+    assert "on the batch" in models["W1"] and "once per point" in models["W1p"]
+    assert "micrograd's demo code" in models["W1m"]
+    assert "ratio to W1 batched (time)" in done.stdout
+
+
+@pytest.mark.parametrize("workload", W1_ROWS)
+def test_w1_gradients_agree_with_torch_batched(smoke_run, workload):
     pytest.importorskip("torch")
     _, results = smoke_run
-    w1 = results["summary"]["W1"]["chainrule"]
+    w1 = results["summary"][workload]["chainrule"]
     assert w1["check"]["status"] == "ok"
     assert w1["check"]["gradients"] == 337
     assert w1["check"]["max_abs_diff"] < 1e-12
-    verdicts = {t["name"]: t["verdict"] for t in results["targets"]}
-    assert verdicts["W1 check: chainrule loss and grads vs torch-batched"] == "PASS"
+    checks = [t for t in results["targets"] if t.get("correctness")]
+    assert [t["verdict"] for t in checks] == ["PASS"] * 3
+
+
+def test_the_three_ways_of_calling_train_the_same(smoke_run):
+    _, results = smoke_run
+    losses = [results["summary"][w]["chainrule"]["losses"] for w in W1_ROWS]
+    for other in losses[1:]:
+        assert other == pytest.approx(losses[0], rel=1e-12, abs=1e-15)
+
+
+def test_each_w1_target_reads_the_rows_its_name_says():
+    from bench.report import evaluate_targets
+
+    def w1(seconds):
+        return {"status": "ok", "seconds_per_step": seconds}
+
+    summary = {
+        "W1": {"chainrule": w1(0.004), "micrograd": w1(1.5), "torch-batched": w1(0.0004)},
+        "W1p": {"chainrule": w1(0.005)},
+        "W1m": {"chainrule": w1(0.01)},
+    }
+    ratios = {t["name"]: (t["value"], t["verdict"]) for t in evaluate_targets(summary)}
+    assert ratios["W1 per point / W1 batched, chainrule time"] == (pytest.approx(1.25), "PASS")
+    assert ratios["W1 batched: chainrule time / torch-batched time"] == (pytest.approx(10),
+                                                                         "PASS")
+    assert ratios["W1 micrograd-style: micrograd / chainrule time"] == (pytest.approx(150),
+                                                                        "FAIL")
+
+
+def test_only_chainrule_runs_the_other_ways_of_calling():
+    from bench.cli import unmeasured_status
+
+    for workload in ("W1p", "W1m"):
+        assert unmeasured_status("micrograd", workload) == "n/a"
+        assert unmeasured_status("torch-batched", workload) == "n/a"
+    assert unmeasured_status("torch-batched", "W1") != "n/a"
+    assert unmeasured_status("torch-batched", "W2") == "n/a"
+
+
+def test_the_three_ways_can_be_timed_in_turns():
+    done = subprocess.run([sys.executable, "-m", "bench.w1_styles", "--rounds", "1"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("W1 batched", "W1 per point", "W1 micrograd-style"):
+        assert name in done.stdout
 
 
 def test_w3_gradients_are_right_at_every_depth_run(smoke_run):
