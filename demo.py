@@ -4,6 +4,7 @@
     python demo.py --dataset spiral     # three interleaved spiral arms, softmax output
     python demo.py --dataset sine       # regression: fit a curve with mse (or --loss l1)
     python demo.py --help               # every option
+    python demo.py --serve              # the playground: a network training live in the browser
 
 The steps are the ones every first course teaches: make data; split it into train,
 validation and test; train with minibatch gradient descent (forward, loss, zero_grad,
@@ -99,6 +100,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed for data, split and weights")
     parser.add_argument("--out", default="out", help="folder for the model, history and pictures")
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
+    parser.add_argument("--serve", action="store_true",
+                        help="start the playground instead, a page that trains live in the "
+                             "browser (its options: --port, --host, --no-browser)")
     args = parser.parse_args(argv)
     recipe = DATASETS[args.dataset]
     for name in ("model", "hidden", "activation", "loss", "optimizer", "lr", "epochs",
@@ -405,6 +409,11 @@ def linear_coefficients(fitted: Callable[[list], list[float]], d: int) -> list[f
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--serve" in argv:  # the playground takes its own options: see python -m playground -h
+        from playground.cli import main as serve
+
+        return serve([a for a in argv if a != "--serve"], prog="demo.py --serve")
     args = parse_args(argv)
     say = (lambda *a: None) if args.quiet else print
     started = time.perf_counter()

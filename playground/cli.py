@@ -50,16 +50,16 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print(f"playground: cannot listen on {args.host}:{args.port}: {e.strerror or e}",
               file=sys.stderr)
         return 1
-    print(f"playground: {server.url}", flush=True)
-    if args.host not in LOCAL_HOSTS:
-        print(f"warning: listening on {args.host}: the page has no login, so anyone who can "
-              "reach this address can use it (and the CPU it trains on)", file=sys.stderr,
-              flush=True)
-    if not args.no_browser and _can_open_a_browser():
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
     try:
+        print(f"playground: {server.url}", flush=True)
+        if args.host not in LOCAL_HOSTS:
+            print(f"warning: listening on {args.host}: the page has no login, so anyone who "
+                  "can reach this address can use it (and the CPU it trains on)",
+                  file=sys.stderr, flush=True)
+        if not args.no_browser and _can_open_a_browser():
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: the way to stop it, so no traceback
         pass
     finally:
         server.server_close()
