@@ -12,7 +12,8 @@ the positive base ``x*x + 0.1``, ``exp(tanh(x))`` (``SAFE_OPS``). The others wal
 IEEE's edges on purpose, so that every branch of ``ieee.py`` is reached: ``x ** n`` for
 any base and integer exponents beyond PyTorch's shortcuts (a negative base, 0 to a negative
 power, overflow to +-inf), ``a ** b`` for any base (nan for a negative base), ``c ** x``
-for a constant c that may be 0 or negative, and ``x / c`` for a constant that may be 0.
+for a constant c that may be 0 or negative, ``x / c`` for a constant that may be 0, and
+``exp(x)`` of anything (overflow to inf).
 The relu and abs kinks remain; a test that compares with finite differences excludes
 points near them with ``kink_inputs`` (and draws from ``SAFE_OPS``).
 
@@ -24,7 +25,7 @@ can be pasted into ``@example(...)``.
 
     >>> from hypothesis import given
     >>> from engine import gradcheck
-    >>> @given(expressions())
+    >>> @given(expressions(ops=SAFE_OPS))  # finite differences need finite, smooth graphs
     ... def test_backward_matches_central_differences(expr):
     ...     gradcheck(expr, expr.leaves)
 """
@@ -122,6 +123,7 @@ OPS: Mapping[str, _Rule] = {
     "anypow": _Rule(2, "{0} ** {1}", lambda f, x, c: x[0] ** x[1], _never),
     "rpow": _Rule(1, "{c} ** {0}", lambda f, x, c: c ** x[0], _never),
     "exp": _Rule(1, "exp(tanh({0}))", lambda f, x, c: f["exp"](f["tanh"](x[0])), _never),
+    "anyexp": _Rule(1, "exp({0})", lambda f, x, c: f["exp"](x[0]), _never),
     "log": _Rule(1, "log({0}*{0} + 1)", lambda f, x, c: f["log"](x[0] * x[0] + 1), _never),
     "sqrt": _Rule(1, "sqrt({0}*{0} + 0.1)", lambda f, x, c: f["sqrt"](x[0] * x[0] + 0.1),
                   _never),
@@ -136,7 +138,8 @@ OPS: Mapping[str, _Rule] = {
 #: Ops whose results and gradients match PyTorch float64 bit for bit (with integer exponents).
 EXACT_OPS = tuple(name for name in OPS if OPS[name].exact(2))
 #: Ops that give finite, smooth results everywhere but at the relu and abs kinks.
-SAFE_OPS = tuple(name for name in OPS if name not in ("divc", "ipow", "anypow", "rpow"))
+SAFE_OPS = tuple(name for name in OPS
+                 if name not in ("divc", "ipow", "anypow", "rpow", "anyexp"))
 #: The exponents ``pow`` draws from: PyTorch's shortcuts (see ``ieee.pow``) and others,
 #: which go to ``ieee.general_pow``; INTEGER_EXPONENTS keep a graph bit-exact.
 EXPONENTS = (2, 3, -1, 0.5, -2, -0.5, 0, 1, 1.5, -3, 4, 1 / 3, -2.7)

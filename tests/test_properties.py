@@ -226,6 +226,7 @@ STRATEGY_MUST_DRAW = {
     "0 ** x": computes(lambda s, x, out: s.op == "rpow" and s.constant == 0),
     "a negative c in c ** x": computes(lambda s, x, out: s.op == "rpow" and s.constant < 0),
     "x / 0": computes(lambda s, x, out: s.op == "divc" and s.constant == 0),
+    "exp overflowing to inf": computes(lambda s, x, out: s.op == "anyexp" and out == math.inf),
 }
 
 
