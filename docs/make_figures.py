@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # `python docs/make_figures.py` from anywhere fin
     sys.path.insert(0, str(ROOT))
 
 from engine import Value, no_grad
-from nn import MLP, LogisticRegression, Module, data, losses, metrics, optim
+from nn import MLP, LogisticRegression, Module, data, losses, metrics, optim, training
 from viz import GraphvizNotFound, draw_backward, draw_forward, plots, save_backward_html
 from viz.files import write_atomic
 from viz.plots import Curve, Panel, RocPr
@@ -182,6 +182,63 @@ def overfitting(out: Path, small: bool) -> list[Path]:
     ], xlabel="epoch", ylabel="loss", yscale="log")
     path = out / "overfitting.png"
     plots.plot_panels([fit, curves], str(path), title="MLP 1-16-16-1 (tanh) on 10 points",
+                      panel_size=(4.8, 3.6))
+    return [path]
+
+
+# ---- 05: regression -------------------------------------------------------------------------
+
+
+SINE_OUTLIERS = ([[1.0], [1.2], [1.4]], [-3.0, -3.0, -3.0])
+
+
+def sine_fits(epochs: int) -> tuple[data.Split, dict[str, Module]]:
+    """docs/05-data.md's regression: the make_sine split, and its four fits by name (the
+    line and the MLP on the clean training split, the MLP under mse and l1 with outliers)."""
+    split = data.train_val_test_split(*data.make_sine(200, noise=0.1, seed=0), seed=0)
+
+    def fit(model: Module, loss: str, X_fit: list, y_fit: list) -> Module:
+        optimizer = optim.Adam(model.parameters(), lr=0.02)
+        for epoch in range(epochs):
+            training.train_epoch(model, optimizer, X_fit, y_fit, loss, batch_size=16,
+                                 seed=epoch)
+        return model
+
+    X_bad, y_bad = split.X_train + SINE_OUTLIERS[0], split.y_train + SINE_OUTLIERS[1]
+    fits = {"line": fit(MLP(1, [1], seed=0), "mse", split.X_train, split.y_train),
+            "MLP": fit(MLP(1, [16, 16, 1], activation="tanh", seed=0), "mse", split.X_train,
+                       split.y_train)}
+    for loss in ("mse", "l1"):
+        fits[loss] = fit(MLP(1, [16, 16, 1], activation="tanh", seed=0), loss, X_bad, y_bad)
+    return split, fits
+
+
+def regression(out: Path, small: bool) -> list[Path]:
+    """docs/05-data.md: a line underfits make_sine, an MLP fits it; outliers bend L2, not L1."""
+    split, fits = sine_fits(epochs=5 if small else 60)
+    grid = linspace(-3.0, 3.0, 31 if small else 121)
+
+    def curve(name: str) -> list[float]:
+        return training.scores(fits[name], [[g] for g in grid])
+
+    train_x, test_x = [x for x, in split.X_train], [x for x, in split.X_test]
+    truth = Curve(grid, [math.sin(g) for g in grid], "truth: sin(x)", "k:")
+    underfit = Panel("Underfitting and fitting", [
+        Curve(train_x, split.y_train, "training points", "."),
+        Curve(test_x, split.y_test, "test points", "o"),
+        truth,
+        Curve(grid, curve("line"), "line (MSE)"),
+        Curve(grid, curve("MLP"), "MLP 1-16-16-1 (MSE)"),
+    ], xlabel="x", ylabel="y", ylim=(-3.3, 1.6))
+    outliers = Panel("Three outliers: L2 against L1", [
+        Curve(train_x, split.y_train, "training points", "."),
+        Curve([x for x, in SINE_OUTLIERS[0]], SINE_OUTLIERS[1], "outliers", "rx"),
+        truth,
+        Curve(grid, curve("mse"), "MLP, L2 (MSE)"),
+        Curve(grid, curve("l1"), "MLP, L1"),
+    ], xlabel="x", ylabel="y", ylim=(-3.3, 1.6))
+    path = out / "regression.png"
+    plots.plot_panels([underfit, outliers], str(path), title="make_sine: 140 training points",
                       panel_size=(4.8, 3.6))
     return [path]
 
@@ -451,8 +508,8 @@ def small_png(fig, dpi: int) -> bytes:
     return result.getvalue()
 
 
-FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, page_classifiers, activations,
-                 universal_approximation, graphs, optimizers]
+FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, regression, page_classifiers,
+                 activations, universal_approximation, graphs, optimizers]
 
 
 def main(argv: list[str] | None = None) -> int:

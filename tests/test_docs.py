@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import shlex
@@ -368,6 +369,31 @@ def test_the_classifier_figures_draw_the_models_the_pages_print():
         shown_07)
     assert "41 of the 45" in (DOCS / "06-metrics.md").read_text()
     assert "logistic regression got 41" in (DOCS / "07-deep-learning.md").read_text()
+
+
+def test_the_regression_figure_draws_the_fits_the_page_prints():
+    """05: regression.png comes from the very fits whose R2 the page prints; the line
+    underfits, the MLP reaches the noise floor, and the outliers cost L2 and not L1."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        import make_figures
+    finally:
+        sys.path.remove(str(DOCS))
+    from nn import training
+
+    split, fits = make_figures.sine_fits(epochs=60)
+    r2 = {name: round(training.evaluate(model, split.X_test, split.y_test, "mse")["r2"], 3)
+          for name, model in fits.items()}
+    fitted = output_of("05-data.md", 'print(f"{name:13}  test mse').split("\n")
+    bent = output_of("05-data.md", 'for loss in ("mse", "l1"):').split("\n")
+    assert [numbers(line)[-1] for line in fitted] == [r2["line"], r2["MLP"]]
+    assert [numbers(line)[-1] for line in bent[:2]] == [r2["mse"], r2["l1"]]
+    assert r2["line"] < 0.7 and r2["MLP"] > 0.95 and r2["mse"] < r2["l1"] - 0.03
+    at_outliers = {loss: fits[loss]([1.2]).data for loss in ("mse", "l1")}
+    assert abs(at_outliers["l1"] - math.sin(1.2)) < 0.05  # L1 stays on the sine
+    assert math.sin(1.2) - at_outliers["mse"] > 0.3  # L2 bends towards the outliers
+    mse = float(re.search(r"test mse ([\d.]+)", fitted[1]).group(1))
+    assert mse == pytest.approx(0.1**2, abs=0.001)  # the variance of the noise
 
 
 def test_the_hand_worked_backward_pass_has_a_line_for_every_node_backward_visits():
