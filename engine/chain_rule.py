@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine import tape
-from engine.value import LEAF, Value
+from engine.op import LEAF
+from engine.value import Value
 
 
 def reference_backward(root: Value, grad: float = 1.0) -> None:

@@ -28,18 +28,11 @@ from typing import Any
 
 from engine import ieee
 from engine.mode import this_thread
+from engine.op import LEAF, Number, Op, as_number, data_of
 from engine.tape import numbers
-from engine.value import (
-    LEAF,
-    Number,
-    Op,
-    Value,
-    _as_number,
-    _data,
-    _new,
-    _node,
-    _report_forward_anomaly,
-)
+from engine.value import Value, make_node, report_forward_anomaly
+
+_new = object.__new__
 
 
 def vsum(values: Iterable[Value | Number]) -> Value:
@@ -56,7 +49,7 @@ def vsum(values: Iterable[Value | Number]) -> Value:
             parents.append(v)
             total += v.data
         else:
-            c = _as_number(v)
+            c = as_number(v)
             if c is None:
                 raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
             total += c
@@ -64,7 +57,7 @@ def vsum(values: Iterable[Value | Number]) -> Value:
     state = this_thread.state
     if state.grad_enabled:
         state.tape.note_inputs(parents)
-    return _node(_SUM, total, tuple(parents), constants)
+    return make_node(_SUM, total, tuple(parents), constants)
 
 
 _SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
@@ -92,7 +85,7 @@ def _identity_backward(g: Any, out: Any) -> Any:
 
 
 def _relu_backward(g: Any, out: Any) -> Any:
-    return 0.0 if _data(out) <= 0 else g
+    return 0.0 if data_of(out) <= 0 else g
 
 
 def _tanh_backward(g: Any, out: Any) -> Any:
@@ -209,7 +202,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         if checking:
             for out, prefix in zip(layer, prefixes):
                 if not math.isfinite(out.data):
-                    _report_forward_anomaly(op, out.data, prefix, kept)
+                    report_forward_anomaly(op, out.data, prefix, kept)
         if recording and layer and layer[-1]._id >= tape.stop:
             state.new_tape()
             tape = state.tape
@@ -239,7 +232,7 @@ def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[V
             values += 1
             x_data.append(x.data)
         else:
-            c = _as_number(x)
+            c = as_number(x)
             if c is None:
                 raise TypeError(f"inputs must be Values or numbers, not {type(x).__name__}")
             x_data.append(c)

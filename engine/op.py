@@ -1,0 +1,121 @@
+"""An op: its name, how its node stores the inputs, and its derivative rule.
+
+Every Value made by an operation points to one shared ``Op`` (``value.py`` declares one
+under each operator, beside its forward). How a node is stored, and why (this decides
+both speed and memory):
+
+* ``data`` and ``grad`` are Python floats; ``label`` is a name for pictures and errors
+  (kept with the node's op, see ``Op``).
+* ``_op`` is a shared ``Op`` object, never a per-node closure. A closure that captures the
+  node it belongs to would put every node in a reference cycle, and then graphs are freed
+  only by Python's cycle collector, which then dominates the run time.
+* ``_a`` and ``_b`` hold the inputs: two Values for a binary op, a Value and a number for
+  an op with a constant (``x * 3`` keeps 3.0, not a leaf Value made from it), a tuple of
+  Values and a tuple of numbers for n-ary ops (``vsum``, ``dot`` in ``fused.py``), or two
+  tuples of Values for a neuron with Value inputs (its weights and bias; its inputs).
+* ``_id`` counts creations. Backward visits nodes in decreasing ``_id``, the order
+  PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
+* ``_tape`` is the tape that knows the node (``tape.py``): the list backward reads.
+
+Derivatives are written once and work for two kinds of numbers: with floats for an
+ordinary ``backward()``, and with Values for ``grad(..., create_graph=True)``, where the
+gradient itself becomes a graph that can be differentiated again. The helpers at the end
+(``divide``, ``power``, ``logarithm``, ``data_of``) are what makes one formula serve both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Real
+from typing import Any
+
+from engine import ieee
+
+Number = int | float
+_new = object.__new__
+
+
+class Op:
+    """An operation's name, how many Value inputs it has, and its derivative rule.
+
+    ``derivative(g, out, a, b)`` receives the upstream gradient ``g`` (d root / d out), the
+    op's output ``out`` and its inputs, and returns what each Value input receives:
+    ``g * d out / d input``. ``arity`` says how the inputs are stored:
+    1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), "n" (``a`` a tuple
+    of Values, ``b`` a tuple of constants or None), or "n+n" (two tuples of Values, the
+    inputs being ``a + b``: a neuron's weights and bias, then its inputs; each tuple is
+    shared with the layer's other nodes, so a node costs no tuple of its own).
+
+    ``zero_safe`` says that an upstream gradient of 0 gives contributions of 0 whenever the
+    output is finite, so backward may skip the node (a trained network has many such
+    nodes: every sample whose loss term is 0). It is False where a finite output can
+    still have an infinite slope (1/x, log, sqrt, powers): there 0 * inf must give nan,
+    as it does in PyTorch.
+
+    ``label`` is the label of the node that holds this op. Nodes share their op, and its
+    label is ""; a node that is given a label gets its own labelled copy (``labelled``).
+    So a label costs nothing on the many nodes that never get one: a node is one field
+    smaller, which makes every node faster to make and to collect.
+    """
+
+    __slots__ = ("arity", "constant_first", "derivative", "label", "name", "shared",
+                 "zero_safe")
+
+    def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any],
+                 zero_safe: bool = True, constant_first: bool = False) -> None:
+        self.name = name
+        self.arity = arity
+        self.derivative = derivative
+        self.zero_safe = zero_safe
+        self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
+        self.label = ""
+        self.shared = self  # the op all unlabelled nodes share
+
+    def labelled(self, label: str) -> Op:
+        """This op for a node labelled ``label`` (the shared op itself for "")."""
+        if not label:
+            return self.shared
+        copy = _new(Op)
+        for field in Op.__slots__:
+            setattr(copy, field, getattr(self, field))
+        copy.label = label
+        return copy
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+LEAF = Op("", 0, lambda g, out, a, b: ())
+
+
+# Derivative rules are written with these helpers so that one formula serves floats (an
+# ordinary backward) and Values (create_graph=True, where the gradient is itself a graph).
+def data_of(x: Any) -> float:
+    """The number x holds: x itself for a float, ``x.data`` for a Value."""
+    return x if type(x) is float else x.data
+
+
+def divide(a: Any, b: Any) -> Any:
+    """a / b, IEEE-safe on floats (1/0 is inf), an op node on Values."""
+    return ieee.div(a, b) if type(a) is float and type(b) is float else a / b
+
+
+def power(x: Any, e: Any) -> Any:
+    """x ** e, IEEE-safe on floats with PyTorch's shortcuts, an op node on Values."""
+    if type(x) is float and type(e) is float:
+        return ieee.pow(x, e)
+    return x ** e
+
+
+def logarithm(x: Any) -> Any:
+    """ln x, IEEE-safe on floats (log 0 is -inf), an op node on Values."""
+    return ieee.log(x) if type(x) is float else x.log()
+
+
+def as_number(x: object) -> float | None:
+    """The float value of a Python number (bool and int included), None for anything else."""
+    if type(x) is float:
+        return x
+    if isinstance(x, Real):
+        return float(x)
+    return None
