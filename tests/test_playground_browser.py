@@ -12,6 +12,7 @@ tests/test_playground_browser.py`` also saves the README's picture of the page.
 
 import base64
 import os
+import re
 import time
 
 import pytest
@@ -146,3 +147,28 @@ def test_a_bad_setting_in_the_address_is_shown_and_the_page_still_works(browser,
     refused = [e for e in browser.errors() if "status of 400" in
                e.get("params", {}).get("entry", {}).get("text", "")]
     assert len(refused) == 2 and browser.errors() == refused
+
+
+@needs_chromium
+def test_a_clicked_point_is_the_one_the_chain_rule_explains_on_a_curve(browser, server):
+    browser.open(f"http://127.0.0.1:{server.port}/?dataset=sine&hidden=3")
+    wait_until(lambda: browser.js("document.querySelectorAll('.neuron').length") == 4, 30,
+               "the network 1-3-1")
+    assert browser.js("document.body.className") == "task-regression"
+    assert browser.js("getComputedStyle(document.getElementById('test-r2')).display") != "none"
+    x, y = browser.js("(function () { var r = document.getElementById('boundary')"
+                      ".getBoundingClientRect(), c = document.getElementById('boundary'), "
+                      "p = window.playground.pointPixel(9); return [r.x + p[0] * r.width / "
+                      "c.width, r.y + p[1] * r.height / c.height]; })()")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,
+                                                  "button": "left", "clickCount": 1})
+    browser.click("#neuron-0-1")
+    wait_until(lambda: browser.js("document.querySelector('#chain-rule .result') !== null"),
+               30, "the chain-rule view")
+    summary = browser.js("document.querySelector('#chain-rule .summary').textContent")
+    assert summary.startswith("layer 1, neuron 2, training point 10 (x = ")
+    target = browser.js("window.playground.state().points.train[9][1]")
+    shown = re.search(r"target (\S+)\)", summary).group(1)
+    assert float(shown) == pytest.approx(target, rel=1e-3)
+    assert browser.errors() == []

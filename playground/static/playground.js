@@ -20,6 +20,7 @@
   var selectedNeuron = null;
   var networkShape = "";
   var frames = 0;  // redraws of the boundary, read by tests to measure the update rate
+  var pixelOf = null;  // where the last drawing put a point: [x, y] -> canvas pixel
   var generation = 0;  // counts restarts: an answer about an older model is not drawn
 
   function $(id) { return document.getElementById(id); }
@@ -287,6 +288,7 @@
                 (range[1] - p[1]) / (range[1] - range[0]) * canvas.height];
       };
       drawPoints(canvas, s, toXY);
+      pixelOf = toXY;
       context.beginPath();
       s.boundary.xs.forEach(function (x, i) {
         var y = s.boundary.ys[i];
@@ -299,7 +301,8 @@
       context.stroke();
     } else {
       paintCells(canvas, boundaryColours(s), Math.round(Math.sqrt(boundaryColours(s).length)));
-      drawPoints(canvas, s, function (p) { return toPixel(canvas, s.extent, p[0], p[1]); });
+      pixelOf = function (p) { return toPixel(canvas, s.extent, p[0], p[1]); };
+      drawPoints(canvas, s, pixelOf);
     }
     frames += 1;
     canvas.setAttribute("data-frames", String(frames));
@@ -603,7 +606,7 @@
       summary.textContent = "layer " + (layer + 1) + ", neuron " + (neuron + 1) +
         ", training point " + (answer.point + 1) + " (x = " +
         answer.x.map(function (v) { return Number(v).toFixed(3); }).join(", ") +
-        ", target " + answer.target + ") at epoch " + answer.epoch + ": a = " +
+        ", target " + significant(answer.target) + ") at epoch " + answer.epoch + ": a = " +
         significant(answer.a) + ", loss = " + significant(answer.loss) +
         ", d loss / d a = " + significant(answer.dloss_da) + ".";
       result.appendChild(summary);
@@ -632,14 +635,14 @@
   }
 
   function pickPoint(event) {
-    if (!state || state.task === "regression") { return; }
+    if (!state || !pixelOf) { return; }
     var canvas = $("boundary");
     var r = canvas.getBoundingClientRect();
     var x = (event.clientX - r.left) * canvas.width / r.width;
     var y = (event.clientY - r.top) * canvas.height / r.height;
     var best = -1, distance = 12 * 12;
     state.points.train.forEach(function (p, i) {
-      var xy = toPixel(canvas, state.extent, p[0], p[1]);
+      var xy = pixelOf(p);
       var d = (xy[0] - x) * (xy[0] - x) + (xy[1] - y) * (xy[1] - y);
       if (d < distance) { best = i; distance = d; }
     });
@@ -692,6 +695,13 @@
       }
     });
   }
+
+  // For scripts that drive the page (and its tests): what it shows, and where a training
+  // point is drawn on the boundary canvas.
+  window.playground = {
+    state: function () { return state; },
+    pointPixel: function (i) { return pixelOf(state.points.train[i]); }
+  };
 
   function boot() {
     wire();
