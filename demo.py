@@ -68,11 +68,20 @@ MULTICLASS = {"blobs", "spiral"}
 REGRESSION = {"sine", "linear", "friedman1"}
 
 
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each default, except None: those options' help says "per data set"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train a toy classifier or regressor with chainrule and report honest "
                     "test metrics.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpWithDefaults,
     )
     parser.add_argument("--dataset", choices=list(DATASETS), default="moons",
                         help="which toy data set to learn (blobs and spiral have 3 classes; "
@@ -83,20 +92,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden", type=_widths, default=None,
                         help="hidden layer widths, comma-separated (default: per data set)")
     parser.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default=None,
-                        help="non-linearity of the hidden layers (default: relu)")
+                        help="non-linearity of the hidden layers (default: per data set)")
     parser.add_argument("--loss", choices=["hinge", "bce", "cross-entropy", "mse", "l1"],
                         default=None,
                         help="hinge (SVM margin) or bce for two classes; cross-entropy for "
-                             "more; mse (L2) or l1 for regression")
+                             "more; mse (L2) or l1 for regression (default: per data set)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "radam"],
-                        default=None, help="how each step moves the weights (default: adam)")
-    parser.add_argument("--lr", type=_positive(float), default=None, help="learning rate")
+                        default=None, help="how each step moves the weights (default: per data set)")
+    parser.add_argument("--lr", type=_positive(float), default=None, help="learning rate (default: per data set)")
     parser.add_argument("--epochs", type=_positive(int), default=None,
-                        help="passes over the training split")
+                        help="passes over the training split (default: per data set)")
     parser.add_argument("--batch-size", type=_positive(int), default=None,
-                        help="rows per gradient step")
+                        help="rows per gradient step (default: per data set)")
     parser.add_argument("--samples", type=_positive(int), default=None,
-                        help="how many points to generate (default 300)")
+                        help="how many points to generate (default: per data set)")
     parser.add_argument("--seed", type=int, default=0, help="seed for data, split and weights")
     parser.add_argument("--out", default="out", help="folder for the model, history and pictures")
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
