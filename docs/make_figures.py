@@ -302,11 +302,13 @@ def page_classifiers(out: Path, small: bool) -> list[Path]:
     mlp = chapter7_mlp(X_train, y_train, X_val, y_val, epochs=1 if small else 15)
     matrices, curves = {}, {}
     with no_grad():
-        for name, model, threshold in (("logistic regression (chapter 6)", logistic, 0.5),
-                                       ("MLP 2-16-16-1 (chapter 7)", mlp, 0.0)):
+        for name, model, threshold in (("logistic regression", logistic, 0.5),
+                                       ("MLP 2-16-16-1", mlp, 0.0)):
             scores = [model(x).data for x in X_test]
             y_pred = [int(s > threshold) for s in scores]
-            matrices[name] = metrics.confusion_matrix(y_test, y_pred, labels=[0, 1])
+            chapter = 6 if model is logistic else 7
+            matrices[f"{name} (chapter {chapter})"] = metrics.confusion_matrix(
+                y_test, y_pred, labels=[0, 1])
             fpr, tpr, _ = metrics.roc_curve(y_test, scores)
             precision, recall, _ = metrics.precision_recall_curve(y_test, scores)
             curves[name] = RocPr(fpr, tpr, metrics.roc_auc(y_test, scores), recall, precision,
