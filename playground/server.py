@@ -276,7 +276,8 @@ class Handler(BaseHTTPRequestHandler):
                 fields = dict(parse_qsl(url.query, strict_parsing=bool(url.query),
                                         max_num_fields=8))
             except ValueError:
-                raise HTTPError(400, "the query string is malformed", "query") from None
+                raise HTTPError(400, "the query string is malformed or has more than 8 fields",
+                                "query") from None
             return route(self.server, fields)
         return route(self.server, self._json_body())
 

@@ -24,6 +24,11 @@ def start(*command):
                             stderr=subprocess.PIPE, text=True)
 
 
+def run(*command):
+    return subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
 def first_line(process, timeout=60):
     ready, _, _ = select.select([process.stdout], [], [], timeout)
     assert ready, "the command printed nothing"
@@ -71,15 +76,12 @@ def test_a_port_in_use_is_an_error_that_says_so():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "playground", "--port", str(port),
-                                 "--no-browser"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=60)
+        result = run("-m", "playground", "--port", str(port), "--no-browser")
     assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
 def test_a_bad_port_is_a_usage_error():
-    result = subprocess.run([sys.executable, "-m", "playground", "--port", "70000"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = run("-m", "playground", "--port", "70000")
     assert result.returncode == 2 and "--port" in result.stderr
 
 
