@@ -79,7 +79,7 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
     root.grad = seed
     depends: set[Value] | None = None  # the op nodes root depends on, found if ever needed
     check = this_thread.state.anomaly_enabled
-    # The loop below is ``contributions(node, g)`` written out per arity: this is the hot
+    # The loop below is ``contributions(node, g)`` written out per kind: this is the hot
     # path of training, and inlining saves a call and a tuple for every node.
     for node in reversed(ops):
         op = node._op
@@ -94,25 +94,25 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
                     depends = set(graph_search(root)[0])
                 if node not in depends:
                     continue
-        arity = op.arity
-        if arity == 2:
+        kind = op.kind
+        if kind == "binary":
             a, b = node._a, node._b
             da, db = op.derivative(g, node.data, a.data, b.data)
             a.grad += da
             b.grad += db
             if check:
                 _check_backward(node, (da, db))
-        elif arity == 1:
+        elif kind == "unary":
             a = node._a
             d = op.derivative(g, node.data, a.data, node._b)
             a.grad += d
             if check:
                 _check_backward(node, (d,))
-        elif arity:
+        elif kind == "nary" or kind == "neuron":
             parents, b = node._a, node._b
-            if arity == "n":
+            if kind == "nary":
                 ds = op.derivative(g, node.data, [p.data for p in parents], b)
-            else:  # "n+n"
+            else:  # a neuron: weights and bias, then its inputs
                 ds = op.derivative(g, node.data, [p.data for p in parents], [x.data for x in b])
                 parents += b
             for p, d in zip(parents, ds):

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine import tape
-from engine.op import LEAF
 from engine.value import Value
 
 
@@ -57,22 +56,22 @@ def graph_search(root: Value) -> tuple[list[Value], list[Value]]:
 
     An explicit stack instead of recursion, so a chain a million nodes deep works too.
     """
-    if root._op.arity == 0:
-        return ([root], []) if root._op.shared is not LEAF else ([], [root])
+    kind = root._op.kind
+    if kind in ("leaf", "constant"):
+        return ([], [root]) if kind == "leaf" else ([root], [])
     seen = {root}
     stack = [root]
     ops: list[Value] = []
     leaves: list[Value] = []
     while stack:
         node = stack.pop()
-        arity = node._op.arity
-        if arity == 0:
-            # A leaf, or an op node without parents (an off ReLU neuron, see fused.py).
-            (leaves if node._op.shared is LEAF else ops).append(node)
+        kind = node._op.kind
+        if kind == "leaf":
+            leaves.append(node)
             continue
         ops.append(node)
-        # Push each input not met before (written out per arity: this loop is hot).
-        if arity == 2:
+        # Push each input not met before (written out per kind: this loop is hot).
+        if kind == "binary":
             a, b = node._a, node._b
             if a not in seen:
                 seen.add(a)
@@ -80,13 +79,13 @@ def graph_search(root: Value) -> tuple[list[Value], list[Value]]:
             if b not in seen:
                 seen.add(b)
                 stack.append(b)
-        elif arity == 1:
+        elif kind == "unary":
             a = node._a
             if a not in seen:
                 seen.add(a)
                 stack.append(a)
-        else:
-            for parent in node._a if arity == "n" else node._a + node._b:
+        elif kind != "constant":  # a constant has no inputs
+            for parent in node._op.inputs(node._a, node._b):
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
@@ -105,15 +104,15 @@ def contributions(node: Value, upstream: float) -> tuple[float, ...]:
 def apply_derivative(node: Value, g: Any, on_values: bool) -> Sequence[Any]:
     """The op's derivative rule at ``node``, on floats or (``on_values``) on Values."""
     op, a, b = node._op, node._a, node._b
-    if op.arity == 0:
+    if op.kind in ("leaf", "constant"):
         return ()
     if on_values:
         out: Any = node
     else:
         out = node.data
-        a = a.data if op.arity in (1, 2) else [p.data for p in a]
-        b = b.data if op.arity == 2 else [p.data for p in b] if op.arity == "n+n" else b
-    if op.arity == 1:
+        a = a.data if op.kind in ("unary", "binary") else [p.data for p in a]
+        b = b.data if op.kind == "binary" else [p.data for p in b] if op.kind == "neuron" else b
+    if op.kind == "unary":
         return (op.derivative(g, out, a, b),)
     return op.derivative(g, out, a, b)
 

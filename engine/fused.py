@@ -60,7 +60,7 @@ def vsum(values: Iterable[Value | Number]) -> Value:
     return make_node(_SUM, total, tuple(parents), constants)
 
 
-_SUM = Op("sum", "n", lambda g, out, a, c: [g] * len(a))
+_SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
 
 
 _data_of = attrgetter("data")
@@ -121,7 +121,7 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
             gz = dz_from(g, out)
             return [gz * x for x in xs] + [gz]
     # tanh and sigmoid flatten out at +-inf, so a finite output can hide an infinite input.
-    return Op(name, "n+n" if inputs_are_values else "n", derivative,
+    return Op(name, "neuron" if inputs_are_values else "nary", derivative,
               zero_safe=activation in (None, "relu"))
 
 
@@ -129,7 +129,7 @@ _NEURON_OPS = {
     (act, values): _neuron_op(act, values) for act in _ACTIVATIONS for values in (True, False)
 }
 # A ReLU neuron that is off: an op node without parents, so backward stops there.
-_RELU_OFF = Op("relu(dot)", 0, lambda g, out, a, b: ())
+_RELU_OFF = Op("relu(dot)", "constant", lambda g, out, a, b: ())
 
 
 def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],

@@ -32,19 +32,27 @@ from typing import Any
 from engine import ieee
 
 Number = int | float
+KINDS = ("leaf", "unary", "binary", "nary", "neuron", "constant")
+"""How a node keeps its inputs (see ``Op``)."""
 _new = object.__new__
 
 
 class Op:
-    """An operation's name, how many Value inputs it has, and its derivative rule.
+    """An operation's name, the kind of node it makes, and its derivative rule.
 
     ``derivative(g, out, a, b)`` receives the upstream gradient ``g`` (d root / d out), the
     op's output ``out`` and its inputs, and returns what each Value input receives:
-    ``g * d out / d input``. ``arity`` says how the inputs are stored:
-    1 (``a`` a Value, ``b`` a constant or None), 2 (both Values), "n" (``a`` a tuple
-    of Values, ``b`` a tuple of constants or None), or "n+n" (two tuples of Values, the
-    inputs being ``a + b``: a neuron's weights and bias, then its inputs; each tuple is
-    shared with the layer's other nodes, so a node costs no tuple of its own).
+    ``g * d out / d input``. ``kind`` says how a node keeps its inputs in ``a`` and ``b``:
+
+    * "leaf": none (a Value made directly, or computed under no_grad);
+    * "unary": ``a`` a Value, ``b`` a constant or None (``x * 3``, ``x.exp()``);
+    * "binary": ``a`` and ``b`` both Values (``x * y``);
+    * "nary": ``a`` a tuple of Values, ``b`` a tuple of constants or None (``vsum``, a
+      neuron on numbers: its weights and bias, then the data point as constants);
+    * "neuron": two tuples of Values, the inputs being ``a + b`` (a neuron's weights and
+      bias, then its inputs; each tuple is shared with the layer's other nodes, so a node
+      costs no tuple of its own);
+    * "constant": none, though made by an op (an off ReLU neuron: it sends nothing back).
 
     ``zero_safe`` says that an upstream gradient of 0 gives contributions of 0 whenever the
     output is finite, so backward may skip the node (a trained network has many such
@@ -58,13 +66,15 @@ class Op:
     smaller, which makes every node faster to make and to collect.
     """
 
-    __slots__ = ("arity", "constant_first", "derivative", "label", "name", "shared",
+    __slots__ = ("constant_first", "derivative", "kind", "label", "name", "shared",
                  "zero_safe")
 
-    def __init__(self, name: str, arity: int | str, derivative: Callable[..., Any],
+    def __init__(self, name: str, kind: str, derivative: Callable[..., Any],
                  zero_safe: bool = True, constant_first: bool = False) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         self.name = name
-        self.arity = arity
+        self.kind = kind
         self.derivative = derivative
         self.zero_safe = zero_safe
         self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
@@ -84,8 +94,21 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def inputs(self, a: Any, b: Any) -> tuple[Any, ...]:
+        """The Value inputs of a node of this op, from its fields ``a`` and ``b``, in order."""
+        kind = self.kind
+        if kind == "binary":
+            return (a, b)
+        if kind == "unary":
+            return (a,)
+        if kind == "nary":
+            return a
+        if kind == "neuron":
+            return a + b
+        return ()
 
-LEAF = Op("", 0, lambda g, out, a, b: ())
+
+LEAF = Op("", "leaf", lambda g, out, a, b: ())
 
 
 # Derivative rules are written with these helpers so that one formula serves floats (an

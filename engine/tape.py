@@ -106,7 +106,7 @@ class Tape:
         include nodes of other graphs made in between; their gradient stays 0. The leaves
         may include other graphs' leaves too; they receive nothing.
         """
-        if root._tape is not self or not self.complete or root._op.arity == 0:
+        if root._tape is not self or not self.complete or root._op.kind in ("leaf", "constant"):
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).

@@ -63,8 +63,8 @@ class Value:
             return NotImplemented
         return make_node(Value._ADD_CONST, self.data + c, self, c)
 
-    _ADD = Op("+", 2, lambda g, out, a, b: (g, g))
-    _ADD_CONST = Op("+", 1, lambda g, out, a, c: g)
+    _ADD = Op("+", "binary", lambda g, out, a, b: (g, g))
+    _ADD_CONST = Op("+", "unary", lambda g, out, a, c: g)
 
     def __radd__(self, other: Number) -> Value:
         """c + a, the same as a + c (IEEE addition commutes exactly)."""
@@ -79,8 +79,8 @@ class Value:
             return NotImplemented
         return make_node(Value._SUB_CONST, self.data - c, self, c)
 
-    _SUB = Op("-", 2, lambda g, out, a, b: (g, -g))
-    _SUB_CONST = Op("-", 1, lambda g, out, a, c: g)
+    _SUB = Op("-", "binary", lambda g, out, a, b: (g, -g))
+    _SUB_CONST = Op("-", "unary", lambda g, out, a, c: g)
 
     def __rsub__(self, other: Number) -> Value:
         """c - a.   d/da = -1."""
@@ -89,13 +89,13 @@ class Value:
             return NotImplemented
         return make_node(Value._RSUB_CONST, c - self.data, self, c)
 
-    _RSUB_CONST = Op("-", 1, lambda g, out, a, c: -g, constant_first=True)
+    _RSUB_CONST = Op("-", "unary", lambda g, out, a, c: -g, constant_first=True)
 
     def __neg__(self) -> Value:
         """-a.   d/da = -1."""
         return make_node(Value._NEG, -self.data, self, None)
 
-    _NEG = Op("neg", 1, lambda g, out, a, c: -g)
+    _NEG = Op("neg", "unary", lambda g, out, a, c: -g)
 
     # ---- multiplication and division ------------------------------------------------------
 
@@ -108,8 +108,8 @@ class Value:
             return NotImplemented
         return make_node(Value._MUL_CONST, self.data * c, self, c)
 
-    _MUL = Op("*", 2, lambda g, out, a, b: (g * b, g * a))
-    _MUL_CONST = Op("*", 1, lambda g, out, a, c: g * c)
+    _MUL = Op("*", "binary", lambda g, out, a, b: (g * b, g * a))
+    _MUL_CONST = Op("*", "unary", lambda g, out, a, c: g * c)
 
     def __rmul__(self, other: Number) -> Value:
         """c * a, the same as a * c."""
@@ -128,8 +128,8 @@ class Value:
             return NotImplemented
         return make_node(Value._DIV_CONST, ieee.div(self.data, c), self, c)
 
-    _DIV = Op("/", 2, lambda g, out, a, b: (divide(g, b), -g * divide(out, b)), zero_safe=False)
-    _DIV_CONST = Op("/", 1, lambda g, out, a, c: divide(g, c), zero_safe=False)
+    _DIV = Op("/", "binary", lambda g, out, a, b: (divide(g, b), -g * divide(out, b)), zero_safe=False)
+    _DIV_CONST = Op("/", "unary", lambda g, out, a, c: divide(g, c), zero_safe=False)
 
     def __rtruediv__(self, other: Number) -> Value:
         """c / a.   d/da = -c/a**2, computed as -g * ((c/a) / a)."""
@@ -138,7 +138,7 @@ class Value:
             return NotImplemented
         return make_node(Value._RDIV_CONST, ieee.div(c, self.data), self, c)
 
-    _RDIV_CONST = Op("/", 1, lambda g, out, a, c: -g * divide(out, a), zero_safe=False,
+    _RDIV_CONST = Op("/", "unary", lambda g, out, a, c: -g * divide(out, a), zero_safe=False,
                      constant_first=True)
 
     # ---- powers ----------------------------------------------------------------------------
@@ -160,13 +160,13 @@ class Value:
 
     _POW_CONST = Op(
         "**",
-        1,
+        "unary",
         lambda g, out, a, e: 0.0 if e == 0 else g * (e * power(a, e - 1.0)),
         zero_safe=False,
     )
     _POW = Op(
         "**",
-        2,
+        "binary",
         lambda g, out, a, b: (
             0.0 if data_of(b) == 0 else g * (b * power(a, b - 1.0)),
             0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
@@ -183,7 +183,7 @@ class Value:
 
     _RPOW_CONST = Op(
         "**",
-        1,
+        "unary",
         lambda g, out, a, c: 0.0 if c == 0 and data_of(a) >= 0 else g * (out * ieee.log(c)),
         zero_safe=False,
         constant_first=True,
@@ -193,7 +193,7 @@ class Value:
         """sqrt(a).   d/da = 1 / (2 sqrt(a)); inf at 0, nan below 0."""
         return make_node(Value._SQRT, ieee.sqrt(self.data), self, None)
 
-    _SQRT = Op("sqrt", 1, lambda g, out, a, c: divide(g, 2.0 * out), zero_safe=False)
+    _SQRT = Op("sqrt", "unary", lambda g, out, a, c: divide(g, 2.0 * out), zero_safe=False)
 
     # ---- exp and log -------------------------------------------------------------------------
 
@@ -201,13 +201,13 @@ class Value:
         """e**a.   d/da = e**a (the output itself). inf past a = 709.78."""
         return make_node(Value._EXP, ieee.exp(self.data), self, None)
 
-    _EXP = Op("exp", 1, lambda g, out, a, c: g * out)
+    _EXP = Op("exp", "unary", lambda g, out, a, c: g * out)
 
     def log(self) -> Value:
         """ln(a).   d/da = 1/a.  -inf at 0, nan below 0 (whose gradient is still 1/a)."""
         return make_node(Value._LOG, ieee.log(self.data), self, None)
 
-    _LOG = Op("log", 1, lambda g, out, a, c: divide(g, a), zero_safe=False)
+    _LOG = Op("log", "unary", lambda g, out, a, c: divide(g, a), zero_safe=False)
 
     # ---- activations -------------------------------------------------------------------------
 
@@ -215,26 +215,26 @@ class Value:
         """tanh(a) = (e**a - e**-a) / (e**a + e**-a).   d/da = 1 - tanh(a)**2."""
         return make_node(Value._TANH, math.tanh(self.data), self, None)
 
-    _TANH = Op("tanh", 1, lambda g, out, a, c: g * (1.0 - out * out))
+    _TANH = Op("tanh", "unary", lambda g, out, a, c: g * (1.0 - out * out))
 
     def sigmoid(self) -> Value:
         """s = 1 / (1 + e**-a).   d/da = s * (1 - s), computed as (g * (1 - s)) * s."""
         return make_node(Value._SIGMOID, ieee.sigmoid(self.data), self, None)
 
-    _SIGMOID = Op("sigmoid", 1, lambda g, out, a, c: (g * (1.0 - out)) * out)
+    _SIGMOID = Op("sigmoid", "unary", lambda g, out, a, c: (g * (1.0 - out)) * out)
 
     def relu(self) -> Value:
         """max(0, a).   d/da = 1 where a > 0, else 0 (0 at the kink; nan passes through as 1)."""
         x = self.data
         return make_node(Value._RELU, 0.0 if x < 0 else x, self, None)
 
-    _RELU = Op("relu", 1, lambda g, out, a, c: 0.0 if float(out) <= 0 else g)
+    _RELU = Op("relu", "unary", lambda g, out, a, c: 0.0 if float(out) <= 0 else g)
 
     def __abs__(self) -> Value:
         """|a|.   d/da = sign(a): -1, 0 (at the kink, like PyTorch) or 1."""
         return make_node(Value._ABS, math.fabs(self.data), self, None)
 
-    _ABS = Op("abs", 1, lambda g, out, a, c: g * ieee.sign(data_of(a)))
+    _ABS = Op("abs", "unary", lambda g, out, a, c: g * ieee.sign(data_of(a)))
 
     def abs(self) -> Value:
         """|a|, the same as ``abs(a)``."""
@@ -261,21 +261,12 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Value inputs of the op that made this node, in order, repeats kept: a*a -> (a, a)."""
-        arity = self._op.arity
-        if arity == 2:
-            return (self._a, self._b)
-        if arity == 1:
-            return (self._a,)
-        if arity == "n":
-            return self._a
-        if arity == "n+n":
-            return self._a + self._b
-        return ()
+        return self._op.inputs(self._a, self._b)
 
     @property
     def constant(self) -> float | tuple[float, ...] | None:
         """The number folded into this node's op (3.0 in ``x * 3``), None if there is none."""
-        return self._b if self._op.arity in (1, "n") else None
+        return self._b if self._op.kind in ("unary", "nary") else None
 
     @property
     def constant_first(self) -> bool:
@@ -285,7 +276,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for Values made directly (and for results computed under ``no_grad``)."""
-        return self._op.shared is LEAF
+        return self._op.kind == "leaf"
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -344,7 +335,7 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
     if state.grad_enabled:
         tape = state.tape
         out._op, out._a, out._b, out._tape = op, a, b, tape
-        if op.arity == 1 and a._tape is not tape:
+        if op.kind == "unary" and a._tape is not tape:
             tape.note_input(a)
         tape.ops.append(out)
         if number >= tape.stop:
@@ -381,10 +372,8 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
 
 
 def report_forward_anomaly(op: Op, data: float, a: Any, b: Any) -> None:
-    arity = op.arity
-    inputs = (a,) if arity == 1 else (a, b) if arity == 2 else a if arity == "n" else a + b
-    described = ", ".join(_describe(x) for x in inputs)
-    const = f" with constant {b!r}" if op.arity == 1 and b is not None else ""
+    described = ", ".join(_describe(x) for x in op.inputs(a, b))
+    const = f" with constant {b!r}" if op.kind == "unary" and b is not None else ""
     raise FloatingPointError(f"{op.name!r} produced {data} from input(s) {described}{const}")
 
 

@@ -149,7 +149,7 @@ MUTANTS: list[Mutant] = [
        "lambda g, out, a, b: (g * b, g * a)", "lambda g, out, a, b: (g * a, g * b)",
        "test_ops_vs_torch.py"),
     _m("a - b: d/db sign lost", VALUE,
-       'Op("-", 2, lambda g, out, a, b: (g, -g))', 'Op("-", 2, lambda g, out, a, b: (g, g))',
+       'Op("-", "binary", lambda g, out, a, b: (g, -g))', 'Op("-", "binary", lambda g, out, a, b: (g, g))',
        "test_ops_vs_torch.py"),
     _m("c - x: d/dx sign lost", VALUE,
        "lambda g, out, a, c: -g, constant_first=True", "lambda g, out, a, c: g, constant_first=True",
