@@ -105,6 +105,17 @@ def test_a_page_becomes_code_cells_and_markdown_with_links_for_the_notebook_fold
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_the_notebooks_links_point_at_files_from_their_folder(path):
+    notebook = nbformat.read(path, as_version=4)
+    targets = [target for cell in notebook.cells if cell.cell_type == "markdown"
+               for _, target in make_notebooks.LINK.findall(cell.source)
+               if not re.match(r"^[a-z]+:|#", target)]
+    assert targets, f"{path.name} links to nothing"   # each at least to its page or README
+    missing = [t for t in targets if not (NOTEBOOKS / t.partition("#")[0]).exists()]
+    assert not missing, f"{path.name} links to files that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_the_committed_notebooks_are_valid_and_hold_no_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)

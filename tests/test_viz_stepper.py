@@ -74,6 +74,18 @@ def test_save_html_writes_the_same_page_as_save_backward_html(tmp_path):
     assert one == two and one.startswith("<!DOCTYPE html>") and 'data-interval="300"' in one
 
 
+@needs_dot
+def test_the_page_names_a_real_models_parameters_and_neurons(tmp_path):
+    model = MLP(2, [3, 1], seed=1)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    page = save_backward_html(loss, tmp_path / "mlp.html",
+                              params=dict(model.named_parameters())).read_text()
+    assert "Step 5 of 6: layers.0 neuron 1 (v14) was made by" in page
+    assert ">w[1,0]<" in page and ">layers.0<" in page and ">layers.2<" in page
+
+
 def test_without_dot_the_display_says_what_to_install(monkeypatch):
     steps = readme_steps(pin_layout=False)
     monkeypatch.setenv("PATH", "")
