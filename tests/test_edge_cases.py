@@ -5,7 +5,10 @@ number to a fractional power); PyTorch returns -inf, inf, nan. Each row below is
 function and a point; both libraries run it, and the special values must agree exactly:
 nan with nan, +0.0 and -0.0 apart, +inf and -inf apart. Ordinary finite numbers in these
 rows go through exp or log, so they are held to rel 1e-9 (test_ops_vs_torch.py checks
-ordinary points bit for bit where that is possible).
+ordinary points bit for bit where that is possible). The rows reach the edge branches of
+``engine/ieee.py``: powers past PyTorch's shortcuts (overflow to +-inf, 0 and -0.0 to
+negative powers), zero and negative bases of ``a ** b`` and ``c ** x``, constants of 0 on
+either side of ``/``, and subnormal inputs and results.
 """
 
 from __future__ import annotations
