@@ -162,7 +162,6 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     recording, checking = state.grad_enabled, state.anomaly_enabled
     if recording:
         tape = state.tape
-        record = tape.ops.append
         prefixes = tape.neuron_prefixes(weights, biases)  # each neuron's w1..wn, b
     else:
         prefixes = [()] * len(biases)
@@ -177,8 +176,8 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
                              f"{len(x_data)}")
         if xs and recording:
             tape.note_inputs(xs)
-        # The nodes are made here rather than by value._node (the same steps, without a
-        # call per node): this loop makes most of a network's nodes.
+        # The nodes are made here rather than by value.make_node (the same steps, without
+        # a call per node): this loop makes most of a network's nodes.
         layer = []
         for wd, bd, prefix in zip(w_data, b_data, prefixes):
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
@@ -196,18 +195,15 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
                 else:
                     out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
                     out._op, out._a, out._b = op, prefix, kept
-                out._tape = tape
-                record(out)
             layer.append(out)
+        if recording and tape.record_layer(layer):  # the tape is full: start a new one
+            state.new_tape()
+            tape = state.tape
+            prefixes = tape.neuron_prefixes(weights, biases)
         if checking:
             for out, prefix in zip(layer, prefixes):
                 if not math.isfinite(out.data):
                     report_forward_anomaly(op, out.data, prefix, kept)
-        if recording and layer and layer[-1]._id >= tape.stop:
-            state.new_tape()
-            tape = state.tape
-            record = tape.ops.append
-            prefixes = tape.neuron_prefixes(weights, biases)
         outputs.append(layer)
     return outputs
 

@@ -15,6 +15,12 @@ gradient to what it held, ``old + sum``, as PyTorch does); an op node that is no
 tape (made before the last backward, or by another thread) means the tape no longer holds
 whole graphs, and backward searches instead.
 
+Recording a node takes three steps, written in two places for speed: ``make_node`` and
+``make_node2`` (``value.py``, one node at a time) and ``record_layer`` (below, a layer of
+neurons at a time; ``neuron_prefixes`` and ``note_inputs`` note their inputs): the node
+points to the tape (``_tape``), every input the tape does not know is noted, and the
+node is appended to ``ops``; a full tape is then replaced.
+
 Each thread has its own tape (``mode.ThreadState``), so graphs built and backpropagated in
 different threads never meet here. Every backward replaces its thread's tape by a new one,
 so a training loop keeps one step's graph on it at a time; a tape that grows past
@@ -63,6 +69,14 @@ class Tape:
         """Neuron inputs noted per layer, see ``neuron_prefixes``."""
         self.stop = next(numbers) + LIMIT
         """The creation number from which this tape is full."""
+
+    def record_layer(self, nodes: list[Value]) -> bool:
+        """Put op nodes made together on this tape (a layer of neurons: ``fused.py``, which
+        has noted their inputs already); True when the tape is now full."""
+        for node in nodes:
+            node._tape = self
+        self.ops.extend(nodes)
+        return bool(nodes) and nodes[-1]._id >= self.stop
 
     def note_input(self, x: Value) -> None:
         """Note an input of a new op node that this tape does not know yet."""

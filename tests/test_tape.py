@@ -459,3 +459,32 @@ def test_training_with_fused_ops_gives_the_same_bits_on_both_paths():
         for i, (a, b) in enumerate(zip(ours, theirs)):
             assert identical(a, b), f"entry {step}, parameter {i}: tape {a!r}, search {b!r}"
     assert not any(math.isnan(x) for row in taped for x in row)
+
+
+NODE_KINDS = {
+    "unary": lambda h, x: h * 3.0,
+    "binary": lambda h, x: h * x,
+    "nary (vsum)": lambda h, x: vsum([x, h, 1.5]),
+    "nary (a neuron on numbers, h a weight)": lambda h, x: linear_batch([[h, x]], [x], [[0.5, 2.0]])[0][0],
+    "neuron (h an input)": lambda h, x: linear_batch([[x, x]], [x], [[h, x]], "tanh")[0][0],
+    "neuron (h a weight)": lambda h, x: linear_batch([[h]], [x], [[x]], "sigmoid")[0][0],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NODE_KINDS))
+def test_each_kind_of_node_built_on_an_older_op_node_makes_the_tape_decline(kind):
+    def build(backward_in_between: bool) -> tuple[Value, Value]:
+        x = Value(0.8)
+        h = (x * x).tanh()  # an op node
+        if backward_in_between:
+            empty_the_tape()  # h is now older than the tape
+        y = NODE_KINDS[kind](h, x)
+        return x, y
+
+    x, y = build(backward_in_between=True)
+    assert the_tape().graph_of(y) is None  # the tape does not hold h: backward must search
+    y.backward()
+    x_alone, y_alone = build(backward_in_between=False)
+    assert the_tape().graph_of(y_alone) is not None
+    y_alone.backward()
+    assert x.grad == x_alone.grad != 0.0
