@@ -72,6 +72,13 @@ def test_save_html_writes_the_same_page_as_save_backward_html(tmp_path):
     one = backward_steps(y, interval_ms=300).save_html(tmp_path / "one.html").read_text()
     two = save_backward_html(y, tmp_path / "two.html", interval_ms=300).read_text()
     assert one == two and one.startswith("<!DOCTYPE html>") and 'data-interval="300"' in one
+    inline = backward_steps(y).html()   # the notebook's stepper: the same frames and captions
+
+    def frames(page):
+        return re.findall(r'<div class="picture">(.*?)</div>\n<p class="caption">(.*?)</p>',
+                          page, re.DOTALL)
+
+    assert len(frames(one)) == 5 and frames(inline) == frames(one)
 
 
 @needs_dot
