@@ -133,8 +133,11 @@ def main(argv: list[str]) -> int:
         # Written whole through a temp file, so an interrupted run leaves no half notebook.
         path = notebook_path(page)
         temp = path.with_name(f".{path.name}.tmp")
-        temp.write_text(notebook_text(page), encoding="utf-8")
-        temp.replace(path)
+        try:
+            temp.write_text(notebook_text(page), encoding="utf-8")
+            temp.replace(path)
+        finally:
+            temp.unlink(missing_ok=True)
         print(f"wrote {path.relative_to(DOCS.parent)}")
     print(f"{len(chapters())} notebooks, {len(stale)} rewritten")
     return 0
