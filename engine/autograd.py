@@ -24,11 +24,12 @@ from engine.mode import enable_grad, no_grad, this_thread
 from engine.value import Value
 
 
-def _graph_of(root: Value) -> tuple[list[Value], list[Value], bool]:
+def _nodes_to_visit(root: Value) -> tuple[list[Value], list[Value], bool]:
     """The op nodes to visit (in creation order, root last: backward reads it backwards), the leaves.
 
     From the tape when it holds root's whole graph; then the list may also hold op nodes of
-    other graphs (the third item is False: not every node listed is one root depends on).
+    other graphs (the third item, ``exactly_roots``, is False: not every node listed is one
+    root depends on).
     Otherwise from a search of the graph, which finds exactly root's nodes.
     """
     taped = this_thread.state.tape.graph_of(root)
@@ -45,15 +46,15 @@ def backward(root: Value, grad: float = 1.0) -> None:
     calls give twice the gradient until ``zero_grad()``.
     """
     seed = float(grad)
-    ops, leaves, only_roots_nodes = _graph_of(root)
+    ops, leaves, exactly_roots = _nodes_to_visit(root)
     try:
-        _chain_rule(root, seed, ops, leaves, only_roots_nodes)
+        _chain_rule(root, seed, ops, leaves, exactly_roots)
     finally:
         this_thread.state.new_tape()
 
 
 def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
-                only_roots_nodes: bool) -> None:
+                exactly_roots: bool) -> None:
     """Backpropagate from ``root`` over ``ops`` (creation order), then update the leaves."""
     accumulated = [leaf.grad for leaf in leaves]
     # A leaf's .grad collects this call's sum first, from -0.0: the float that adding leaves
@@ -62,7 +63,7 @@ def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
     for leaf in leaves:
         leaf.grad = -0.0
     try:
-        _push_gradients(root, seed, ops, only_roots_nodes)
+        _push_gradients(root, seed, ops, exactly_roots)
     except BaseException:
         for leaf, before in zip(leaves, accumulated):
             leaf.grad = before  # a backward that fails leaves the leaves as they were
@@ -72,7 +73,7 @@ def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],
         leaf.grad = before + leaf.grad
 
 
-def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes: bool) -> None:
+def _push_gradients(root: Value, seed: float, ops: list[Value], exactly_roots: bool) -> None:
     """The chain rule itself: each op node, users before inputs, adds to its inputs' grads."""
     for node in ops:
         node.grad = 0.0
@@ -89,7 +90,7 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], only_roots_nodes
                 continue  # every contribution would be 0: nothing to add
             # 0 * inf must still give nan, but only on root's own nodes: a node of another
             # graph on the tape also has gradient 0 here, and must send nothing.
-            if not only_roots_nodes:
+            if not exactly_roots:
                 if depends is None:
                     depends = set(graph_search(root)[0])
                 if node not in depends:

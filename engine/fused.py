@@ -107,18 +107,18 @@ _ACTIVATIONS = {
 def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
     """The Op of act(w . x + b); parents are (w1..wn, b, x1..xn), x only when they are Values.
 
-    The derivative receives the weights and bias ``wb`` and the inputs ``xs`` (numbers
-    kept as the node's constants, or the Values among its parents).
+    The derivative receives the weights and bias and the inputs ``xs`` (numbers kept as
+    the node's constants, or the Values among its parents).
     """
-    dz_from = _ACTIVATIONS[activation][1]
+    dz_of = _ACTIVATIONS[activation][1]
     name = "dot" if activation is None else f"{activation}(dot)"
     if inputs_are_values:
-        def derivative(g: Any, out: Any, wb: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
-            gz = dz_from(g, out)
-            return [gz * x for x in xs] + [gz] + [gz * w for w in wb[:-1]]
+        def derivative(g: Any, out: Any, weights_and_bias: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
+            gz = dz_of(g, out)
+            return [gz * x for x in xs] + [gz] + [gz * w for w in weights_and_bias[:-1]]
     else:
-        def derivative(g: Any, out: Any, wb: Sequence[Any], xs: Sequence[float]) -> list[Any]:
-            gz = dz_from(g, out)
+        def derivative(g: Any, out: Any, weights_and_bias: Sequence[Any], xs: Sequence[float]) -> list[Any]:
+            gz = dz_of(g, out)
             return [gz * x for x in xs] + [gz]
     # tanh and sigmoid flatten out at +-inf, so a finite output can hide an infinite input.
     return Op(name, "neuron" if inputs_are_values else "nary", derivative,
@@ -170,7 +170,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)
         op = _NEURON_OPS[activation, bool(xs)]
-        kept = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
+        point = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
@@ -183,7 +183,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
             out = _new(Value)
             out.grad = 0.0
-            out._id = next(numbers)
+            out._number = next(numbers)
             if not recording:
                 out.data = act(z)
                 out._op, out._a, out._b, out._tape = LEAF, None, None, None
@@ -194,7 +194,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
                     out._op, out._a, out._b = _RELU_OFF, None, None
                 else:
                     out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
-                    out._op, out._a, out._b = op, prefix, kept
+                    out._op, out._a, out._b = op, prefix, point
             layer.append(out)
         if recording and tape.record_layer(layer):  # the tape is full: start a new one
             state.new_tape()
@@ -203,7 +203,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         if checking:
             for out, prefix in zip(layer, prefixes):
                 if not math.isfinite(out.data):
-                    report_forward_anomaly(op, out.data, prefix, kept)
+                    report_forward_anomaly(op, out.data, prefix, point)
         outputs.append(layer)
     return outputs
 

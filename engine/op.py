@@ -13,7 +13,7 @@ both speed and memory):
   an op with a constant (``x * 3`` keeps 3.0, not a leaf Value made from it), a tuple of
   Values and a tuple of numbers for n-ary ops (``vsum``, ``dot`` in ``fused.py``), or two
   tuples of Values for a neuron with Value inputs (its weights and bias; its inputs).
-* ``_id`` counts creations. Backward visits nodes in decreasing ``_id``, the order
+* ``_number`` counts creations. Backward visits nodes in decreasing ``_number``, the order
   PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
 * ``_tape`` is the tape that knows the node (``tape.py``): the list backward reads.
 

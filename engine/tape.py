@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 numbers = count()
 """Creation numbers: every Value takes the next one, in every thread (``next`` is atomic)."""
 
-creation_number = attrgetter("_id")
-"""A node's creation number (its private ``_id``): the key that orders nodes as made."""
+creation_number = attrgetter("_number")
+"""A node's creation number (its private ``_number``): the key that orders nodes as made."""
 
 LIMIT = 1_000_000
 """Op nodes a tape holds at most: about 150 MB of graph kept alive in the worst case."""
@@ -76,7 +76,7 @@ class Tape:
         for node in nodes:
             node._tape = self
         self.ops.extend(nodes)
-        return bool(nodes) and nodes[-1]._id >= self.stop
+        return bool(nodes) and nodes[-1]._number >= self.stop
 
     def note_input(self, x: Value) -> None:
         """Note an input of a new op node that this tape does not know yet."""
@@ -124,7 +124,7 @@ class Tape:
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).
-        nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._id, key=creation_number)]
+        nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._number, key=creation_number)]
         return nodes, list(dict.fromkeys(self.leaves))
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ class Value:
     ``backward()`` calls, like PyTorch's ``.grad``; call ``zero_grad()`` to reset.
     """
 
-    __slots__ = ("_a", "_b", "_id", "_op", "_tape", "data", "grad")
+    __slots__ = ("_a", "_b", "_number", "_op", "_tape", "data", "grad")
 
     data: float
     grad: float
@@ -49,7 +49,7 @@ class Value:
         self._op, self._a, self._b = LEAF, None, None
         if label != "":
             self.label = label  # a labelled copy of LEAF (a TypeError if not a str)
-        self._id = next(_numbers)
+        self._number = next(_numbers)
         self._tape = None  # no tape knows it yet; the first op that uses it notes it
 
     # ---- addition and subtraction ----------------------------------------------------------
@@ -330,7 +330,7 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._id = number = next(_numbers)
+    out._number = number = next(_numbers)
     state = this_thread.state
     if state.grad_enabled:
         tape = state.tape
@@ -352,7 +352,7 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._id = number = next(_numbers)
+    out._number = number = next(_numbers)
     state = this_thread.state
     if state.grad_enabled:
         tape = state.tape

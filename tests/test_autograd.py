@@ -328,7 +328,7 @@ def test_backward_order_is_decreasing_creation_order_root_first():
     y = (m + a).tanh() * m
     order = backward_order(y)
     assert order[0] is y
-    assert [n._id for n in order] == sorted((n._id for n in order), reverse=True)
+    assert [n._number for n in order] == sorted((n._number for n in order), reverse=True)
     assert all(not n.is_leaf for n in order)
     assert set(map(id, order)) == set(map(id, [y, y.parents[0], y.parents[0].parents[0], m]))
 

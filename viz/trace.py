@@ -12,16 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine import Value
-
-
-def creation_order(value: Value) -> int:
-    """The engine's creation counter of ``value``: a Value made earlier has a smaller number.
-
-    It reads the engine's private ``_id`` on purpose: it is the only record of creation
-    order, and backward itself visits nodes in decreasing ``_id``. Used for sorting only;
-    what users see are the names ``v0..vN`` derived from it.
-    """
-    return value._id
+from engine.tape import creation_number  # the engine's creation order, for sorting only
 
 
 @dataclass(frozen=True)
@@ -68,7 +59,7 @@ def trace(root: Value, max_nodes: int | None = None) -> Trace:
                         f"read in one picture; draw a smaller graph (one neuron, or the loss "
                         f"of one sample on a tiny model) or pass a larger max_nodes"
                     )
-    values = tuple(sorted(seen, key=creation_order))
+    values = tuple(sorted(seen, key=creation_number))
     names = {value: f"v{i}" for i, value in enumerate(values)}
     edges = tuple(
         Edge(parent, child, position)
