@@ -2,7 +2,7 @@
 
 Read in this order: ``module.py`` (what every layer and model shares: parameters, names,
 state dicts, saving), ``activations.py``, ``layers.py`` (Linear, Sequential, MLP,
-LogisticRegression), ``losses.py``, ``optim.py``, ``serialization.py`` (the file format),
+LogisticRegression), ``losses.py``, ``optim.py`` and ``lr_scheduler.py``, ``serialization.py`` (the file format),
 then ``data.py``, ``metrics.py`` and ``training.py`` (one epoch of minibatch training, and
 evaluation: the loop demo.py and the playground share).
 
@@ -15,7 +15,7 @@ evaluation: the loop demo.py and the playground share).
 
 from __future__ import annotations
 
-from nn import data, losses, metrics, optim, training, utils
+from nn import data, losses, lr_scheduler, metrics, optim, training, utils
 from nn.activations import Identity, ReLU, Sigmoid, Tanh
 from nn.layers import MLP, Linear, LogisticRegression, Sequential
 from nn.module import Module
@@ -32,6 +32,7 @@ __all__ = [
     "Tanh",
     "data",
     "losses",
+    "lr_scheduler",
     "metrics",
     "optim",
     "training",

@@ -12,26 +12,21 @@ for every model, what PyTorch users expect to call:
 * ``save(path)`` / ``Module.load(path)``: the same through a JSON file (see
   ``serialization.py`` for the file format).
 
-A parameter "tensor" is one of three shapes, the way PyTorch would store it: a single Value
-(shape ``()``), a list of Values (a vector, shape ``(n,)``, like a bias) or a list of equal
-rows of Values (a matrix, shape ``(rows, columns)``, like a weight of ``out x in``). A
-subclass names its parameter attributes in ``parameter_names``; child modules are found
+A parameter "tensor" is one of three shapes, the way PyTorch would store it (a Value, a
+list of Values, or equal rows of Values: ``tensors.py``). A subclass names its parameter attributes in ``parameter_names``; child modules are found
 by looking at its attributes (any attribute holding a Module is a child, in the order the
 attributes were assigned), as in PyTorch.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
 from engine import Value
 from nn import serialization
-
-Tensor = Value | list[Value] | list[list[Value]]
-Shape = tuple[int, ...]
+from nn.tensors import Tensor, checked_numbers, flatten, numbers_of, shape_of
 
 
 class IncompatibleKeys(NamedTuple):
@@ -85,7 +80,7 @@ class Module:
         for name in self.parameter_names:
             tensor = getattr(self, name)
             if tensor is not None:
-                _shape(f"{prefix}{name}", tensor)  # a malformed tensor is a TypeError here
+                shape_of(f"{prefix}{name}", tensor)  # a malformed tensor is a TypeError here
                 named.append((prefix + name, tensor))
         for child_name, child in self.named_children():
             named.extend(child.named_parameters(f"{prefix}{child_name}."))
@@ -94,7 +89,7 @@ class Module:
     def parameters(self) -> list[Value]:
         """Every parameter Value, flattened in ``named_parameters()`` order (matrices row by
         row); a Value shared by two layers appears once. This is what an optimizer takes."""
-        flat = [v for _, tensor in self.named_parameters() for v in _flatten(tensor)]
+        flat = [v for _, tensor in self.named_parameters() for v in flatten(tensor)]
         return list(dict.fromkeys(flat))
 
     def num_parameters(self) -> int:
@@ -116,7 +111,7 @@ class Module:
         ``{k: torch.tensor(v) for k, v in sd.items()}`` loads into the equivalent torch model.
         The result is a copy: training afterwards does not change it.
         """
-        return {name: _numbers(tensor) for name, tensor in self.named_parameters()}
+        return {name: numbers_of(tensor) for name, tensor in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the numbers in ``state`` into the parameters (their ``.data``; the Value objects
@@ -144,7 +139,7 @@ class Module:
                 f"state dict does not match {type(self).__name__}: {'; '.join(problems)}"
             )
         updates = [
-            (_flatten(tensor), checked_numbers(name, _shape(name, tensor), state[name]))
+            (flatten(tensor), checked_numbers(name, shape_of(name, tensor), state[name]))
             for name, tensor in tensors.items()
             if name in state
         ]
@@ -178,7 +173,7 @@ class Module:
         state = self.state_dict()
         for name, tensor in self.named_parameters():
             try:
-                checked_numbers(name, _shape(name, tensor), state[name])
+                checked_numbers(name, shape_of(name, tensor), state[name])
             except ValueError as error:
                 raise ValueError(f"cannot save {type(self).__name__}: {error}") from None
         document = serialization.model_document(saved_name(type(self)), self.config(), state)
@@ -237,90 +232,3 @@ def saved_name(cls: type[Module]) -> str:
     if cls.__module__ == "nn" or cls.__module__.startswith("nn."):
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
-
-
-# ---- tensors: shapes, flattening, checking numbers ----------------------------------------
-
-
-def _shape(name: str, tensor: Any) -> Shape:
-    """The shape of a parameter tensor; a TypeError if it is not one of the three forms."""
-    if type(tensor) is Value:
-        return ()
-    if isinstance(tensor, list) and all(type(v) is Value for v in tensor):
-        return (len(tensor),)
-    if (
-        isinstance(tensor, list)
-        and tensor
-        and all(isinstance(row, list) and len(row) == len(tensor[0]) for row in tensor)
-        and all(type(v) is Value for row in tensor for v in row)
-    ):
-        return (len(tensor), len(tensor[0]))
-    raise TypeError(
-        f"parameter {name} must be a Value, a list of Values or a list of equal rows of "
-        f"Values, not {type(tensor).__name__}"
-    )
-
-
-def _flatten(tensor: Tensor) -> list[Value]:
-    if type(tensor) is Value:
-        return [tensor]
-    if tensor and isinstance(tensor[0], list):
-        return [v for row in tensor for v in row]
-    return list(tensor)
-
-
-def _numbers(tensor: Tensor) -> Any:
-    if type(tensor) is Value:
-        return tensor.data
-    if tensor and isinstance(tensor[0], list):
-        return [[v.data for v in row] for row in tensor]
-    return [v.data for v in tensor]
-
-
-def format_shape(shape: Shape) -> str:
-    """How messages write a shape: "a number", "a list of 16", "16x2"."""
-    if shape == ():
-        return "a number"
-    if len(shape) == 1:
-        return f"a list of {shape[0]}"
-    return "x".join(str(n) for n in shape)
-
-
-def _describe(obj: Any) -> str:
-    """What was found where a tensor was expected, in the words of ``format_shape``."""
-    if not isinstance(obj, list):
-        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-            return "a number"
-        return f"{type(obj).__name__} {obj!r:.40}"
-    if obj and all(isinstance(row, list) for row in obj):
-        lengths = sorted({len(row) for row in obj})
-        if len(lengths) == 1:
-            return f"{len(obj)}x{lengths[0]}"
-        return f"{len(obj)} rows of unequal lengths {lengths}"
-    if any(isinstance(x, list) for x in obj):
-        return f"a list of {len(obj)} mixing numbers and lists"
-    return f"a list of {len(obj)}"
-
-
-def checked_numbers(name: str, shape: Shape, obj: Any) -> list[float]:
-    """The finite numbers of ``obj`` (nested lists of ``shape``), flattened row by row.
-
-    Anything else is a ValueError naming the tensor and the first problem:
-    ``"layers.1.weight: expected 16x16, found 16x15"`` or
-    ``"layers.0.bias[3]: expected a finite number, found nan"``.
-    """
-    expected = format_shape(shape)
-    found = _describe(obj)
-    if found != expected:
-        raise ValueError(f"{name}: expected {expected}, found {found}")
-    if shape == ():
-        flat, where = [obj], [""]
-    elif len(shape) == 1:
-        flat, where = obj, [f"[{i}]" for i in range(len(obj))]
-    else:
-        flat = [x for row in obj for x in row]
-        where = [f"[{i}][{j}]" for i in range(shape[0]) for j in range(shape[1])]
-    for x, index in zip(flat, where):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            raise ValueError(f"{name}{index}: expected a finite number, found {x!r:.40}")
-    return [float(x) for x in flat]
