@@ -3,7 +3,8 @@
 Read in this order:
 
 1. ``chain_rule.py``: backpropagation in a dozen lines (``reference_backward``).
-2. ``value.py``: the node, and every op with its derivative beside its forward.
+2. ``value.py``: the node, and every op with its derivative beside its forward;
+   ``define.py``: your own op, from a float function and its derivative.
 3. ``fused.py``: a neuron or a sum as one node.
 4. ``autograd.py``: the same backward, fast (and ``grad``), with ``tape.py`` (the nodes
    in the order they were made) and ``mode.py`` (no_grad and anomaly detection, per thread).
@@ -18,6 +19,7 @@ from engine.chain_rule import (
     local_derivatives,
     reference_backward,
 )
+from engine.define import define_op
 from engine.fused import dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -28,6 +30,7 @@ __all__ = [
     "Value",
     "backward_order",
     "contributions",
+    "define_op",
     "detect_anomaly",
     "dot",
     "enable_grad",
