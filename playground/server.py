@@ -4,7 +4,8 @@
                                and style sheet, and nothing else
     POST /api/session          {"settings": {...}}  -> {"session": id, "state": {...}}
     POST /api/configure        {"session", "settings"} -> {"state"}: start over
-    POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained", "state"}
+    POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained",
+                               "milliseconds" (spent training), "state"}
     GET  /api/state?session=id -> {"state"}
     POST /api/chain-rule       {"session", "layer", "neuron", "point"} -> the neuron's
                                backward graph for that training point (``chain_rule``)
@@ -15,7 +16,8 @@ cannot reach the server through a DNS name that points to 127.0.0.1), and so doe
 from another origin. Bodies are JSON only, at most ``MAX_BODY`` bytes (413 beyond), never
 evaluated or unpickled; every field is checked (400 naming it, see ``settings.py``), and
 the sizes they allow bound the work of one request. At most ``MAX_BUSY`` requests run at
-once (503 beyond), a connection that stalls is dropped after ``Handler.timeout`` seconds,
+once (503 beyond) on at most ``MAX_CONNECTIONS`` open connections (more are closed at
+once), a connection that stalls is dropped after ``Handler.timeout`` seconds,
 and an error in one request is answered with 500 and logged without touching any other
 session. Files are served from a table read at start-up, so no path can reach outside it.
 """
@@ -27,6 +29,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +56,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
 MAX_URL = 4096
 MAX_BUSY = 16
+MAX_CONNECTIONS = 64
 MAX_EPOCHS_PER_REQUEST = 100
 MAX_MILLISECONDS = 2000
 
@@ -126,8 +130,10 @@ def train(server: Playground, body: dict) -> dict:
     epochs = read_int("epochs", body.get("epochs", 1), 1, MAX_EPOCHS_PER_REQUEST)
     milliseconds = read_int("milliseconds", body.get("milliseconds", 150), 1, MAX_MILLISECONDS)
     session = server.sessions.get(body["session"])
+    started = time.perf_counter()
     trained = session.train(epochs, milliseconds / 1000)
-    return {"trained": trained, "state": session.state()}
+    spent = round((time.perf_counter() - started) * 1000)
+    return {"trained": trained, "milliseconds": spent, "state": session.state()}
 
 
 def state(server: Playground, query: dict) -> dict:
@@ -342,6 +348,7 @@ class Playground(ThreadingHTTPServer):
     """The server: its sessions, its files, and the host names it answers to."""
 
     daemon_threads = True  # Ctrl-C does not wait for open connections
+    request_queue_size = MAX_CONNECTIONS  # the default, 5, makes a burst of tabs wait seconds
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, max_sessions: int = 16,
                  idle_seconds: float = 900.0, verbose: bool = False) -> None:
@@ -353,9 +360,23 @@ class Playground(ThreadingHTTPServer):
         self.sessions = SessionStore(max_sessions, idle_seconds)
         self.files = static_files()
         self.busy = threading.BoundedSemaphore(MAX_BUSY)
+        self.connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.verbose = verbose
         self.hosts = allowed_hosts(host, self.port)
         self.any_ip = host in ("0.0.0.0", "::")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in its own thread, unless too many are open already."""
+        if not self.connections.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer is normal (a page reloads); anything else is

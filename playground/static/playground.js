@@ -6,7 +6,11 @@
 
   var SETTINGS = ["dataset", "noise", "points", "train_fraction", "seed", "hidden",
                   "activation", "optimizer", "lr", "batch_size", "l2"];
-  var FRAME = {epochs: 100, milliseconds: 60};  // one request while playing
+  // While playing, each request trains for as long as leaves the page about 7 redraws a
+  // second: the frame's time minus what the rest of the last frame took (measuring the
+  // heat maps, sending, drawing), kept between 10 and 100 ms.
+  var FRAME_MS = 140;
+  var budget = 60;
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
   var POINTS = [[214, 110, 0], [0, 84, 150], [20, 120, 20]];  // darker, to stand out
   var NEGATIVE = COLOURS[0], POSITIVE = COLOURS[1];
@@ -177,11 +181,14 @@
     if (!playing || busy) { return; }
     busy = true;
     var asked = generation;
+    var sent = performance.now();
     withSession(function () {
-      return request("POST", "/api/train", {session: session, epochs: FRAME.epochs,
-                                             milliseconds: FRAME.milliseconds});
+      return request("POST", "/api/train", {session: session, epochs: 100,
+                                             milliseconds: budget});
     }).then(function (answer) {
       busy = false;
+      var rest = performance.now() - sent - answer.milliseconds;
+      budget = Math.round(Math.max(10, Math.min(100, FRAME_MS - rest)));
       if (answer.trained === 0) { stop(); }  // the epoch limit
       if (playing) { loop(); }
       if (asked === generation) { draw(answer.state); }
@@ -667,7 +674,7 @@
     $("play").addEventListener("click", function () { if (playing) { stop(); } else { play(); } });
     $("step").addEventListener("click", function () {
       stop();
-      train(1, FRAME.milliseconds).then(function () {
+      train(1, 1000).then(function () {
         if (selectedNeuron) { explain(selectedNeuron[0], selectedNeuron[1]); }
       }).catch(showError);
     });
