@@ -27,6 +27,7 @@ from playground.settings import DATASETS, Settings
 MAX_EPOCHS = 20_000
 """Epochs a session trains at most; past them ``train`` does nothing (press reset)."""
 
+
 def make_optimizer(name: str, params: list[Value], lr: float) -> optim.Optimizer:
     """The optimizer the page names: plain SGD, SGD with momentum 0.9, Adam or RAdam."""
     if name == "sgd":

@@ -53,6 +53,7 @@ def _classification_sets() -> dict[str, DataSet]:
                          "classification"),
         "circles": DataSet(lambda n, noise, seed: data.make_circles(n, noise, 0.5, seed), 0.1,
                            "classification"),
+        # Blobs have no noise of their own: here it widens each blob, std = 1 + 4 noise.
         "blobs": DataSet(lambda n, noise, seed: data.make_blobs(n, 3, 1.0 + 4 * noise, seed),
                          0.1, "classification"),
         "spiral": DataSet(lambda n, noise, seed: data.make_spiral(n, 3, noise, seed), 0.2,
