@@ -6,10 +6,10 @@
 
   var SETTINGS = ["dataset", "noise", "points", "train_fraction", "seed", "hidden",
                   "activation", "optimizer", "lr", "batch_size", "l2"];
-  // While playing, each request trains for as long as leaves the page about 7 redraws a
+  // While playing, each request trains for as long as leaves the page about 8 redraws a
   // second: the frame's time minus what the rest of the last frame took (measuring the
   // heat maps, sending, drawing), kept between 10 and 100 ms.
-  var FRAME_MS = 140;
+  var FRAME_MS = 120;
   var budget = 60;
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
   var POINTS = [[214, 110, 0], [0, 84, 150], [20, 120, 20]];  // darker, to stand out
