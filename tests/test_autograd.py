@@ -286,7 +286,7 @@ def outer(op):
     return f
 
 
-@pytest.mark.parametrize(("ours", "theirs", "point"), hessian_cases())
+@pytest.mark.parametrize(("ours", "theirs", "point"), list(hessian_cases()))
 def test_every_ops_second_derivatives_match_torch(ours, theirs, point, torch):
     x, y = (Value(p) for p in point)
     first = grad(outer(ours)(x, y), [x, y], create_graph=True)
