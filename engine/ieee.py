@@ -48,6 +48,25 @@ def sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else nan
 
 
+def sin(x: float) -> float:
+    """sin x; nan at +-inf and nan (where ``math.sin`` raises)."""
+    return math.sin(x) if math.isfinite(x) else nan
+
+
+def cos(x: float) -> float:
+    """cos x; nan at +-inf and nan (where ``math.cos`` raises)."""
+    return math.cos(x) if math.isfinite(x) else nan
+
+
+def log1p(x: float) -> float:
+    """ln(1 + x), accurate near 0; -inf at -1, nan below -1 and at nan."""
+    if x > -1:
+        return math.log1p(x)
+    if x == -1:
+        return -inf
+    return nan
+
+
 def sigmoid(x: float) -> float:
     """1 / (1 + e**-x), in exactly PyTorch's expression order (so results agree to the bit).
 

@@ -25,6 +25,7 @@ gradient itself becomes a graph that can be differentiated again. The helpers at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
@@ -133,6 +134,31 @@ def power(x: Any, e: Any) -> Any:
 def logarithm(x: Any) -> Any:
     """ln x, IEEE-safe on floats (log 0 is -inf), an op node on Values."""
     return ieee.log(x) if type(x) is float else x.log()
+
+
+def exponential(x: Any) -> Any:
+    """e**x, IEEE-safe on floats (inf on overflow), an op node on Values."""
+    return ieee.exp(x) if type(x) is float else x.exp()
+
+
+def sine(x: Any) -> Any:
+    """sin x on a float (nan at +-inf) or a Value."""
+    return ieee.sin(x) if type(x) is float else x.sin()
+
+
+def cosine(x: Any) -> Any:
+    """cos x on a float (nan at +-inf) or a Value."""
+    return ieee.cos(x) if type(x) is float else x.cos()
+
+
+def hyperbolic_tangent(x: Any) -> Any:
+    """tanh x on a float or a Value."""
+    return math.tanh(x) if type(x) is float else x.tanh()
+
+
+def error_function(x: Any) -> Any:
+    """erf x on a float or a Value."""
+    return math.erf(x) if type(x) is float else x.erf()
 
 
 def as_number(x: object) -> float | None:

@@ -14,7 +14,21 @@ from typing import Any
 
 from engine import ieee
 from engine.mode import this_thread
-from engine.op import LEAF, Number, Op, as_number, data_of, divide, logarithm, power
+from engine.op import (
+    LEAF,
+    Number,
+    Op,
+    as_number,
+    cosine,
+    data_of,
+    divide,
+    error_function,
+    exponential,
+    hyperbolic_tangent,
+    logarithm,
+    power,
+    sine,
+)
 from engine.tape import numbers as _numbers
 
 _new = object.__new__
@@ -209,6 +223,27 @@ class Value:
 
     _LOG = Op("log", "unary", lambda g, out, a, c: divide(g, a), zero_safe=False)
 
+    # ---- sin, cos and erf ------------------------------------------------------------------
+
+    def sin(self) -> Value:
+        """sin(a).   d/da = cos(a).  nan at +-inf."""
+        return make_node(Value._SIN, ieee.sin(self.data), self, None)
+
+    _SIN = Op("sin", "unary", lambda g, out, a, c: g * cosine(a))
+
+    def cos(self) -> Value:
+        """cos(a).   d/da = -sin(a).  nan at +-inf."""
+        return make_node(Value._COS, ieee.cos(self.data), self, None)
+
+    _COS = Op("cos", "unary", lambda g, out, a, c: g * -sine(a))
+
+    def erf(self) -> Value:
+        """erf(a) = 2/sqrt(pi) * integral from 0 to a of e**(-t**2) dt.
+        d/da = 2/sqrt(pi) * e**(-a**2)."""
+        return make_node(Value._ERF, math.erf(self.data), self, None)
+
+    _ERF = Op("erf", "unary", lambda g, out, a, c: _TWO_OVER_SQRT_PI * exponential(-(a * a)) * g)
+
     # ---- activations -------------------------------------------------------------------------
 
     def tanh(self) -> Value:
@@ -239,6 +274,69 @@ class Value:
     def abs(self) -> Value:
         """|a|, the same as ``abs(a)``."""
         return self.__abs__()
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """a where a > 0, else negative_slope * a.   d/da = 1 where a > 0, else negative_slope
+        (the slope at 0 too, like PyTorch): a ReLU whose off side still passes a gradient."""
+        s = _constant("negative_slope", negative_slope)
+        x = self.data
+        return make_node(Value._LEAKY_RELU, x if x > 0 else x * s, self, s)
+
+    _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0 else g * s)
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """a where a > 0, else alpha * (e**a - 1).   d/da = 1 where a > 0, else alpha * e**a.
+
+        Smooth at 0 when alpha is 1; e**a - 1 is computed as ``expm1`` (exact near 0)."""
+        c = _constant("alpha", alpha)
+        x = self.data
+        return make_node(Value._ELU, x if not x <= 0 else math.expm1(x) * c, self, c)
+
+    _ELU = Op("elu", "unary", lambda g, out, a, c: _elu_derivative(g, a, c))
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
+        """ln(1 + e**(beta a)) / beta, a smooth ReLU; just a where beta * a > threshold
+        (as PyTorch, where the two agree to float precision).
+        d/da = z / (z + 1) with z = e**(beta a), 1 past the threshold."""
+        c = (_constant("beta", beta), _constant("threshold", threshold))
+        x = self.data
+        y = x if x * c[0] > c[1] else ieee.log1p(ieee.exp(x * c[0])) / c[0]
+        return make_node(Value._SOFTPLUS, y, self, c)
+
+    _SOFTPLUS = Op("softplus", "unary", lambda g, out, a, c: _softplus_derivative(g, a, *c))
+
+    def gelu(self, approximate: str = "none") -> Value:
+        """a * Phi(a), Phi the standard normal CDF: 0.5 a (1 + erf(a / sqrt 2)).
+        d/da = Phi(a) + a * phi(a), phi(a) = e**(-a**2 / 2) / sqrt(2 pi).
+
+        ``approximate="tanh"``: 0.5 a (1 + tanh(sqrt(2/pi) (a + 0.044715 a**3))), PyTorch's
+        other form, with its derivative."""
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
+        if approximate == "tanh":
+            return make_node(Value._GELU_TANH, _gelu_tanh(self.data), self, None)
+        x = self.data
+        return make_node(Value._GELU, x * 0.5 * (1.0 + math.erf(x * _SQRT1_2)), self, None)
+
+    _GELU = Op("gelu", "unary", lambda g, out, a, c: _gelu_derivative(g, a))
+    _GELU_TANH = Op("gelu(tanh)", "unary", lambda g, out, a, c: _gelu_tanh_derivative(g, a))
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Value:
+        """a limited to [min, max] (either bound may be None).   d/da = 1 where
+        min <= a <= max (at a bound too, like PyTorch), else 0; nan stays nan."""
+        if min is None and max is None:
+            raise ValueError("clamp() needs min or max (or both), not neither")
+        lo = None if min is None else _constant("min", min)
+        hi = None if max is None else _constant("max", max)
+        x = self.data
+        if not math.isnan(x):
+            if lo is not None and x < lo:
+                x = lo
+            if hi is not None and x > hi:
+                x = hi
+        return make_node(Value._CLAMP, x, self, (lo, hi))
+
+    _CLAMP = Op("clamp", "unary", lambda g, out, a, c: g if _inside(data_of(a), *c) else 0.0)
 
     # ---- what the graph looks like -------------------------------------------------------
 
@@ -313,6 +411,64 @@ class Value:
         from engine.autograd import backward
 
         backward(self, grad)
+
+
+# ---- the longer derivatives, and their constants -------------------------------------------
+
+_SQRT1_2 = math.sqrt(0.5)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_GELU_BETA = _TWO_OVER_SQRT_PI * _SQRT1_2 * 0.5  # 1 / sqrt(2 pi): phi's factor
+_GELU_TANH_BETA = math.sqrt(2.0) * _TWO_OVER_SQRT_PI * 0.5  # sqrt(2 / pi)
+_GELU_TANH_KAPPA = 0.044715
+
+
+def _constant(name: str, value: object) -> float:
+    number = as_number(value)
+    if number is None:
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__}")
+    return number
+
+
+def _inside(x: float, lo: float | None, hi: float | None) -> bool:
+    return (lo is None or x >= lo) and (hi is None or x <= hi)
+
+
+def _elu_derivative(g: Any, a: Any, alpha: float) -> Any:
+    x = data_of(a)
+    if not x <= 0:
+        return g
+    # At 0 the slope is alpha (the left side's), but its own derivative is the right
+    # side's, 0: a constant there, as in PyTorch's double backward.
+    return (g * alpha) * exponential(a) if x < 0 else g * alpha
+
+
+def _softplus_derivative(g: Any, a: Any, beta: float, threshold: float) -> Any:
+    x = data_of(a)
+    if x * beta > threshold:
+        return g
+    # Exactly at the threshold PyTorch's double backward already takes the linear side's
+    # second derivative, 0: the slope is computed from the number, a constant.
+    z = exponential(x * beta if x * beta == threshold else a * beta)
+    return g * z / (z + 1.0)
+
+
+def _gelu_derivative(g: Any, a: Any) -> Any:
+    cdf = 0.5 * (1.0 + error_function(a * _SQRT1_2))
+    pdf = exponential(a * a * -0.5) * _GELU_BETA
+    return g * (cdf + a * pdf)
+
+
+def _gelu_tanh(x: float) -> float:
+    inner = _GELU_TANH_BETA * (x + _GELU_TANH_KAPPA * (x * x * x))
+    return 0.5 * x * (1.0 + math.tanh(inner))
+
+
+def _gelu_tanh_derivative(g: Any, a: Any) -> Any:
+    a_squared = a * a
+    tanh_inner = hyperbolic_tangent(_GELU_TANH_BETA * (a + _GELU_TANH_KAPPA * (a_squared * a)))
+    left, right = 0.5 * a, 1.0 + tanh_inner
+    inner_derivative = _GELU_TANH_BETA * (1.0 + 3.0 * _GELU_TANH_KAPPA * a_squared)
+    return g * (0.5 * right + left * (1.0 - tanh_inner * tanh_inner) * inner_derivative)
 
 
 # ---- how a node is made (run once per op, so written for speed) -------------------------
