@@ -21,7 +21,7 @@ from engine.chain_rule import (
 )
 from engine.define import define_op
 from engine.fused import dot, linear, linear_batch, vsum
-from engine.gradcheck import GradcheckError, gradcheck, numerical_grad
+from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from engine.value import Value
 
@@ -36,6 +36,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "linear",
     "linear_batch",

@@ -32,6 +32,10 @@ central difference. So gradcheck catches a wrong rule (a missing factor, a sign,
 forgotten), but not a rule that is off by less than 0.1%: tanh's derivative 0.05% too
 large passes it. Errors of that size are what the bit-for-bit comparisons with PyTorch
 in the tests are for.
+
+Second derivatives (``gradgradcheck``) are checked the same way, one level up: the first
+derivatives that ``grad(..., create_graph=True)`` builds are differentiated by
+``backward()`` and compared with central differences of their own values.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
+from typing import Any, ClassVar
 
+from engine.autograd import grad
 from engine.mode import enable_grad, no_grad
 from engine.value import Value
 
@@ -57,10 +63,10 @@ class GradcheckError(AssertionError):
     The full result is in the ``result`` attribute.
     """
 
-    def __init__(self, result: GradcheckResult) -> None:
+    def __init__(self, result: GradcheckResult | GradgradcheckResult) -> None:
         self.result = result
-        failed = ", ".join(_name(row) for row in result.failures)
-        super().__init__(f"gradcheck failed for {failed}\n{result}")
+        failed = ", ".join(row.name for row in result.failures)
+        super().__init__(f"{result.check} failed for {failed}\n{result}")
 
 
 @dataclass(frozen=True)
@@ -76,50 +82,68 @@ class InputCheck:
     rel_error: float
     passed: bool
 
+    @property
+    def name(self) -> str:
+        """How the report names the input: its index, and its label when it has one."""
+        return f"[{self.index}] {self.label}" if self.label else f"[{self.index}]"
+
+
+class _Verdict:
+    """What both results share: true when every row passed, and a table of the rows."""
+
+    check: ClassVar[str]
+    atol: float
+    rtol: float
+    eps: float
+
+    def _rows(self) -> tuple[InputCheck | SecondDerivativeCheck, ...]:
+        raise NotImplementedError
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self._rows())
+
+    @property
+    def failures(self) -> tuple[Any, ...]:
+        return tuple(row for row in self._rows() if not row.passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _table(self, what: str, where: str, header: str, lines: list[str]) -> str:
+        if self.passed:
+            verdict = "passed"
+        else:
+            verdict = f"FAILED for {len(self.failures)} of {len(self._rows())} {what}"
+        criterion = f"|analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|"
+        return "\n".join([f"{self.check} {verdict}{where} (eps={self.eps:g}, {criterion})",
+                          header, *lines])
+
 
 @dataclass(frozen=True)
-class GradcheckResult:
+class GradcheckResult(_Verdict):
     """Per-input rows and the settings used. True (as a bool) when every input passed."""
 
     inputs: tuple[InputCheck, ...]
     eps: float
     atol: float
     rtol: float
+    check = "gradcheck"
 
-    @property
-    def passed(self) -> bool:
-        return all(row.passed for row in self.inputs)
-
-    @property
-    def failures(self) -> tuple[InputCheck, ...]:
-        return tuple(row for row in self.inputs if not row.passed)
-
-    def __bool__(self) -> bool:
-        return self.passed
+    def _rows(self) -> tuple[InputCheck, ...]:
+        return self.inputs
 
     def __str__(self) -> str:
-        if self.passed:
-            verdict = "passed"
-        else:
-            verdict = f"FAILED for {len(self.failures)} of {len(self.inputs)} inputs"
-        criterion = f"|analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|"
         header = _ROW.format("input", "value", "analytic", "numeric", "abs err", "rel err", "ok")
-        lines = [f"gradcheck {verdict} (eps={self.eps:g}, {criterion})", header]
-        for row in self.inputs:
-            lines.append(_ROW.format(
-                _name(row), f"{row.value:.6g}", f"{row.analytic:.10g}", f"{row.numeric:.10g}",
-                f"{row.abs_error:.2e}", f"{row.rel_error:.2e}", "yes" if row.passed else "NO",
-            ))
-        return "\n".join(lines)
+        return self._table("inputs", "", header, [_ROW.format(
+            row.name, f"{row.value:.6g}", f"{row.analytic:.10g}", f"{row.numeric:.10g}",
+            f"{row.abs_error:.2e}", f"{row.rel_error:.2e}", "yes" if row.passed else "NO",
+        ) for row in self.inputs])
 
     __repr__ = __str__
 
 
 _ROW = "{:<10}{:>13}{:>18}{:>18}{:>10}{:>10}  {}"
-
-
-def _name(row: InputCheck) -> str:
-    return f"[{row.index}] {row.label}" if row.label else f"[{row.index}]"
 
 
 def gradcheck(
@@ -178,6 +202,140 @@ def numerical_grad(fn: Callable[..., Value], inputs: Inputs, eps: float = 1e-6) 
     points, _ = _points(inputs)
     _check_callable(fn)
     return _central_differences(fn, points, _positive(eps, "eps"))
+
+
+# ---- second derivatives ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondDerivativeCheck:
+    """One entry of the Hessian: d/dx_j of (d fn / d x_i), analytic against numeric."""
+
+    row: int  # i: the first derivative d fn / d x_i ...
+    column: int  # j: ... differentiated again with respect to x_j
+    labels: tuple[str, str]
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    passed: bool
+
+    @property
+    def name(self) -> str:
+        """``[i,j]``, and the two inputs' labels when they have them."""
+        where = f"[{self.row},{self.column}]"
+        return f"{where} {','.join(self.labels)}" if all(self.labels) else where
+
+
+@dataclass(frozen=True)
+class GradgradcheckResult(_Verdict):
+    """Every second derivative's row and the settings used. True when every entry passed."""
+
+    entries: tuple[SecondDerivativeCheck, ...]
+    point: tuple[float, ...]
+    eps: float
+    atol: float
+    rtol: float
+    check = "gradgradcheck"
+
+    def _rows(self) -> tuple[SecondDerivativeCheck, ...]:
+        return self.entries
+
+    def __str__(self) -> str:
+        at = " at (" + ", ".join(f"{x:.6g}" for x in self.point) + ")"
+        header = _ENTRY.format("d2/dxi dxj", "analytic", "numeric", "abs err", "rel err", "ok")
+        return self._table("second derivatives", at, header, [_ENTRY.format(
+            entry.name, f"{entry.analytic:.10g}", f"{entry.numeric:.10g}",
+            f"{entry.abs_error:.2e}", f"{entry.rel_error:.2e}", "yes" if entry.passed else "NO",
+        ) for entry in self.entries])
+
+    __repr__ = __str__
+
+
+_ENTRY = "{:<12}{:>18}{:>18}{:>10}{:>10}  {}"
+
+
+def gradgradcheck(
+    fn: Callable[..., Value],
+    inputs: Inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> GradgradcheckResult:
+    """Compare ``fn``'s second derivatives with central differences of its first ones.
+
+    The first derivatives g_i = d fn / d x_i are built by ``grad(fn(x), x,
+    create_graph=True)``: Values with a graph of their own. Then, for every pair (i, j):
+
+        analytic_ij = d g_i / d x_j        from ``g_i.backward()``,
+        numeric_ij  = (g_i(x + eps e_j) - g_i(x - eps e_j)) / (2 eps),
+
+    and the entry passes when |analytic_ij - numeric_ij| <= atol + rtol * |numeric_ij|
+    (gradcheck's test and defaults). That is the whole Hessian, N**2 entries for N inputs.
+    PyTorch's gradgradcheck checks one product of the Hessian with random vectors instead,
+    which a tensor function needs; a scalar function of a few scalars can afford every
+    entry, and a failing entry names the pair of inputs whose derivative is wrong.
+
+    A derivative rule that returns a plain float where a Value was needed (``math.cos(x)``
+    in an op's derivative) gives first derivatives that are right, so gradcheck passes,
+    and second derivatives of 0, which fail here.
+
+    Returns a ``GradgradcheckResult`` (a table when printed; true when all passed). When some
+    entry fails and ``raise_exception`` is true, raises ``GradcheckError`` listing them.
+
+    >>> gradgradcheck(lambda a, b: (a * b).tanh(), [0.5, -1.5]).passed
+    True
+    """
+    points, labels = _points(inputs)
+    eps, atol, rtol = _positive(eps, "eps"), _non_negative(atol, "atol"), _non_negative(rtol, "rtol")
+    _check_callable(fn)
+    n = len(points)
+    with enable_grad():
+        analytic = [_hessian_row(fn, points, labels, i) for i in range(n)]
+        numeric = _second_differences(fn, points, eps)
+    entries = []
+    for i in range(n):
+        for j in range(n):
+            row = _compare(j, "", points[j], analytic[i][j], numeric[i][j], atol, rtol)
+            entries.append(SecondDerivativeCheck(i, j, (labels[i], labels[j]), row.analytic,
+                                                 row.numeric, row.abs_error, row.rel_error,
+                                                 row.passed))
+    result = GradgradcheckResult(tuple(entries), tuple(points), eps, atol, rtol)
+    if raise_exception and not result.passed:
+        raise GradcheckError(result)
+    return result
+
+
+def first_derivatives(fn: Callable[..., Value], points: Sequence[float]) -> list[float]:
+    """d fn / d x_i at ``points`` for every i, as ``grad(..., create_graph=True)`` builds them.
+
+    The values of the very graphs that ``gradgradcheck`` differentiates again.
+    """
+    with enable_grad():
+        leaves = [Value(x) for x in points]
+        return [g.data for g in grad(_output(fn, leaves), leaves, create_graph=True)]
+
+
+def _hessian_row(fn: Callable[..., Value], points: list[float], labels: list[str],
+                 i: int) -> list[float]:
+    """d/dx_j of grad's d fn / d x_i, for every j, by ``backward()`` on fresh leaves."""
+    leaves = [Value(x, label) for x, label in zip(points, labels)]
+    first = grad(_output(fn, leaves), leaves, create_graph=True)[i]
+    first.backward()
+    return [leaf.grad for leaf in leaves]
+
+
+def _second_differences(fn: Callable[..., Value], points: list[float],
+                        eps: float) -> list[list[float]]:
+    """numeric[i][j] = (g_i(x + eps e_j) - g_i(x - eps e_j)) / (2 eps), g = grad's derivatives."""
+    columns = []
+    for j, x in enumerate(points):
+        up = first_derivatives(fn, [x + eps if k == j else p for k, p in enumerate(points)])
+        down = first_derivatives(fn, [x - eps if k == j else p for k, p in enumerate(points)])
+        columns.append([(u - d) / (2.0 * eps) for u, d in zip(up, down)])
+    return [[columns[j][i] for j in range(len(points))] for i in range(len(points))]
 
 
 def _central_differences(fn: Callable[..., Value], points: list[float], eps: float) -> list[float]:
