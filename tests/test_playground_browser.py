@@ -103,6 +103,20 @@ def test_the_page_learns_redraws_explains_and_stays_local(browser, server):
         assert "upstream × local = contribution" in browser.js(
             "document.querySelector('#chain-rule svg').textContent")
 
+    # Play on, pause: the view follows, with the numbers of the model as it stopped.
+    epoch = int(browser.js("document.getElementById('epoch').textContent"))
+    browser.click("#play")
+    wait_until(lambda: int(browser.js("document.getElementById('epoch').textContent"))
+               > epoch + 5, 30, "more epochs")
+    browser.click("#play")
+
+    def explained_at_the_shown_epoch():
+        summary = browser.js("document.querySelector('#chain-rule .summary').textContent")
+        shown = browser.js("document.getElementById('epoch').textContent")
+        return f"at epoch {shown}:" in summary and int(shown) > epoch + 5
+
+    wait_until(explained_at_the_shown_epoch, 30, "the chain rule of the paused model")
+
     requested = [e["params"]["request"]["url"]
                  for e in browser.events_named("Network.requestWillBeSent")]
     assert requested and all(url.startswith((base, "data:")) for url in requested), \

@@ -20,6 +20,7 @@
   var state = null;
   var playing = false;
   var busy = false;
+  var inFlight = Promise.resolve();  // the last training request, once answered and drawn
   var selectedPoint = 0;
   var selectedNeuron = null;
   var networkShape = "";
@@ -175,6 +176,14 @@
     $("play").textContent = "\u25B6 play";
   }
 
+  // Pausing shows the chain rule of the neuron picked, for the model as it stopped.
+  function pause() {
+    stop();
+    inFlight.then(function () {
+      if (selectedNeuron) { explain(selectedNeuron[0], selectedNeuron[1]); }
+    });
+  }
+
   // While playing, the next request leaves before the answer to the last one is drawn, so
   // that the server trains while the page draws.
   function loop() {
@@ -182,7 +191,7 @@
     busy = true;
     var asked = generation;
     var sent = performance.now();
-    withSession(function () {
+    inFlight = withSession(function () {
       return request("POST", "/api/train", {session: session, epochs: 100,
                                              milliseconds: budget});
     }).then(function (answer) {
@@ -671,7 +680,7 @@
   }
 
   function wire() {
-    $("play").addEventListener("click", function () { if (playing) { stop(); } else { play(); } });
+    $("play").addEventListener("click", function () { if (playing) { pause(); } else { play(); } });
     $("step").addEventListener("click", function () {
       stop();
       train(1, 1000).then(function () {
@@ -698,7 +707,7 @@
     document.addEventListener("keydown", function (event) {
       if (event.key === " " && event.target === document.body) {
         event.preventDefault();
-        if (playing) { stop(); } else { play(); }
+        if (playing) { pause(); } else { play(); }
       }
     });
   }
