@@ -633,6 +633,8 @@
       if (answer.svg) {
         var picture = document.createElement("div");
         picture.className = "picture";
+        picture.title = "click to see it at full size (and back)";
+        picture.addEventListener("click", function () { picture.classList.toggle("natural"); });
         var svg = new DOMParser().parseFromString(answer.svg, "image/svg+xml").documentElement;
         picture.appendChild(document.importNode(svg, true));
         result.appendChild(picture);
