@@ -30,7 +30,14 @@ from engine import ieee
 from engine.mode import this_thread
 from engine.op import LEAF, Number, Op, as_number, data_of
 from engine.tape import numbers
-from engine.value import Value, make_node, report_forward_anomaly
+from engine.value import (
+    Value,
+    elu_derivative,
+    gelu_derivative,
+    make_node,
+    report_forward_anomaly,
+    softplus_derivative,
+)
 
 _new = object.__new__
 
@@ -78,7 +85,9 @@ def _python_sum(terms: Iterable[float], start: float) -> float:
 _sum_in_order = sum if sys.version_info < (3, 12) else _python_sum
 
 
-# ---- activations of a fused neuron: forward on z, derivative dz from the output ----------
+# ---- activations of a fused neuron: forward on z, and g * d out / dz ------------------------
+# Most slopes follow from the output alone; ELU's, softplus's and GELU's need z itself, which
+# backward recomputes from the node's weights and inputs (the same sum, so the same float).
 
 def _identity_backward(g: Any, out: Any) -> Any:
     return g
@@ -96,12 +105,30 @@ def _sigmoid_backward(g: Any, out: Any) -> Any:
     return (g * (1.0 - out)) * out
 
 
-_ACTIVATIONS = {
+def _leaky_relu_backward(g: Any, out: Any) -> Any:
+    return g if data_of(out) > 0 else g * 0.01
+
+
+_ACTIVATIONS = {  # name: (forward on z, backward from (g, out)); PyTorch's default settings
     None: (lambda z: z, _identity_backward),
     "relu": (lambda z: 0.0 if z < 0 else z, _relu_backward),
     "tanh": (math.tanh, _tanh_backward),
     "sigmoid": (ieee.sigmoid, _sigmoid_backward),
+    "leaky_relu": (lambda z: ieee.leaky_relu(z, 0.01), _leaky_relu_backward),
 }
+_ACTIVATIONS_OF_Z = {  # name: (forward on z, backward from (g, z)), settings as above
+    "elu": (lambda z: ieee.elu(z, 1.0), lambda g, z: elu_derivative(g, z, 1.0)),
+    "softplus": (lambda z: ieee.softplus(z, 1.0, 20.0),
+                 lambda g, z: softplus_derivative(g, z, 1.0, 20.0)),
+    "gelu": (ieee.gelu, gelu_derivative),
+}
+ACTIVATIONS = (*_ACTIVATIONS, *_ACTIVATIONS_OF_Z)
+"""The activations a fused neuron takes (None: none, the neuron is w . x + b)."""
+
+
+def _pre_activation(weights_and_bias: Sequence[Any], xs: Sequence[Any]) -> Any:
+    """z = w . x + b again, in the forward's order (floats, or Values for create_graph)."""
+    return _sum_in_order(map(mul, weights_and_bias, xs), 0.0) + weights_and_bias[-1]
 
 
 def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
@@ -110,23 +137,25 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
     The derivative receives the weights and bias and the inputs ``xs`` (numbers kept as
     the node's constants, or the Values among its parents).
     """
-    dz_of = _ACTIVATIONS[activation][1]
     name = "dot" if activation is None else f"{activation}(dot)"
+    from_z = activation in _ACTIVATIONS_OF_Z
+    dz_of = (_ACTIVATIONS_OF_Z if from_z else _ACTIVATIONS)[activation][1]
     if inputs_are_values:
         def derivative(g: Any, out: Any, weights_and_bias: Sequence[Any], xs: Sequence[Any]) -> list[Any]:
-            gz = dz_of(g, out)
+            gz = dz_of(g, _pre_activation(weights_and_bias, xs) if from_z else out)
             return [gz * x for x in xs] + [gz] + [gz * w for w in weights_and_bias[:-1]]
     else:
         def derivative(g: Any, out: Any, weights_and_bias: Sequence[Any], xs: Sequence[float]) -> list[Any]:
-            gz = dz_of(g, out)
+            gz = dz_of(g, _pre_activation(weights_and_bias, xs) if from_z else out)
             return [gz * x for x in xs] + [gz]
-    # tanh and sigmoid flatten out at +-inf, so a finite output can hide an infinite input.
+    # tanh, sigmoid, ELU, softplus and GELU flatten out at +-inf, so a finite output can
+    # hide an infinite input (whose 0 * inf must give nan).
     return Op(name, "neuron" if inputs_are_values else "nary", derivative,
-              zero_safe=activation in (None, "relu"))
+              zero_safe=activation in (None, "relu", "leaky_relu"))
 
 
 _NEURON_OPS = {
-    (act, values): _neuron_op(act, values) for act in _ACTIVATIONS for values in (True, False)
+    (act, values): _neuron_op(act, values) for act in ACTIVATIONS for values in (True, False)
 }
 # A ReLU neuron that is off: an op node without parents, so backward stops there.
 _RELU_OFF = Op("relu(dot)", "constant", lambda g, out, a, b: ())
@@ -137,7 +166,8 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     """A whole layer: out_j = act(sum_i W[j][i] * x[i] + b[j]) for every row j, one node each.
 
     ``inputs`` may be plain numbers (a data point: kept as constants, no gradient) or
-    Values (the previous layer's outputs). ``activation`` is None, "relu", "tanh" or
+    Values (the previous layer's outputs). ``activation`` is one of ``ACTIVATIONS`` (None,
+    "relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "gelu") or
     "sigmoid". For many inputs at once, ``linear_batch`` reads the weights only once.
     """
     return linear_batch(weights, biases, [inputs], activation)[0]
@@ -147,12 +177,12 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
                  batch: Sequence[Sequence[Value | Number]], activation: str | None = None
                  ) -> list[list[Value]]:
     """``linear`` for each input vector of ``batch``: the same nodes, the weights read once."""
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of None, 'relu', 'tanh', 'sigmoid', "
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, "
                          f"not {activation!r}")
     if len(weights) != len(biases):
         raise ValueError(f"{len(weights)} weight rows but {len(biases)} biases")
-    act = _ACTIVATIONS[activation][0]
+    act = (_ACTIVATIONS.get(activation) or _ACTIVATIONS_OF_Z[activation])[0]
     w_data = [[w.data for w in row] for row in weights]
     widths = set(map(len, w_data))
     if len(widths) > 1:

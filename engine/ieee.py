@@ -67,6 +67,37 @@ def log1p(x: float) -> float:
     return nan
 
 
+def leaky_relu(x: float, negative_slope: float) -> float:
+    """x where x > 0, else negative_slope * x (PyTorch's order: -0.0 stays -0.0)."""
+    return x if x > 0 else x * negative_slope
+
+
+def elu(x: float, alpha: float) -> float:
+    """x where x > 0, else alpha * (e**x - 1), with e**x - 1 as expm1 (exact near 0)."""
+    return x if not x <= 0 else math.expm1(x) * alpha
+
+
+def softplus(x: float, beta: float, threshold: float) -> float:
+    """ln(1 + e**(beta x)) / beta, or x itself where beta * x > threshold (PyTorch's rule)."""
+    return x if x * beta > threshold else log1p(exp(x * beta)) / beta
+
+
+def gelu(x: float) -> float:
+    """x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), in PyTorch's expression order."""
+    return x * 0.5 * (1.0 + math.erf(x * SQRT1_2))
+
+
+def gelu_tanh(x: float) -> float:
+    """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))): GELU's tanh approximation."""
+    inner = GELU_TANH_BETA * (x + GELU_TANH_KAPPA * (x * x * x))
+    return 0.5 * x * (1.0 + math.tanh(inner))
+
+
+SQRT1_2 = math.sqrt(0.5)
+GELU_TANH_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5  # sqrt(2 / pi)
+GELU_TANH_KAPPA = 0.044715
+
+
 def sigmoid(x: float) -> float:
     """1 / (1 + e**-x), in exactly PyTorch's expression order (so results agree to the bit).
 

@@ -279,8 +279,7 @@ class Value:
         """a where a > 0, else negative_slope * a.   d/da = 1 where a > 0, else negative_slope
         (the slope at 0 too, like PyTorch): a ReLU whose off side still passes a gradient."""
         s = _constant("negative_slope", negative_slope)
-        x = self.data
-        return make_node(Value._LEAKY_RELU, x if x > 0 else x * s, self, s)
+        return make_node(Value._LEAKY_RELU, ieee.leaky_relu(self.data, s), self, s)
 
     _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0 else g * s)
 
@@ -289,21 +288,18 @@ class Value:
 
         Smooth at 0 when alpha is 1; e**a - 1 is computed as ``expm1`` (exact near 0)."""
         c = _constant("alpha", alpha)
-        x = self.data
-        return make_node(Value._ELU, x if not x <= 0 else math.expm1(x) * c, self, c)
+        return make_node(Value._ELU, ieee.elu(self.data, c), self, c)
 
-    _ELU = Op("elu", "unary", lambda g, out, a, c: _elu_derivative(g, a, c))
+    _ELU = Op("elu", "unary", lambda g, out, a, c: elu_derivative(g, a, c))
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
         """ln(1 + e**(beta a)) / beta, a smooth ReLU; just a where beta * a > threshold
         (as PyTorch, where the two agree to float precision).
         d/da = z / (z + 1) with z = e**(beta a), 1 past the threshold."""
         c = (_constant("beta", beta), _constant("threshold", threshold))
-        x = self.data
-        y = x if x * c[0] > c[1] else ieee.log1p(ieee.exp(x * c[0])) / c[0]
-        return make_node(Value._SOFTPLUS, y, self, c)
+        return make_node(Value._SOFTPLUS, ieee.softplus(self.data, *c), self, c)
 
-    _SOFTPLUS = Op("softplus", "unary", lambda g, out, a, c: _softplus_derivative(g, a, *c))
+    _SOFTPLUS = Op("softplus", "unary", lambda g, out, a, c: softplus_derivative(g, a, *c))
 
     def gelu(self, approximate: str = "none") -> Value:
         """a * Phi(a), Phi the standard normal CDF: 0.5 a (1 + erf(a / sqrt 2)).
@@ -314,12 +310,11 @@ class Value:
         if approximate not in ("none", "tanh"):
             raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
         if approximate == "tanh":
-            return make_node(Value._GELU_TANH, _gelu_tanh(self.data), self, None)
-        x = self.data
-        return make_node(Value._GELU, x * 0.5 * (1.0 + math.erf(x * _SQRT1_2)), self, None)
+            return make_node(Value._GELU_TANH, ieee.gelu_tanh(self.data), self, None)
+        return make_node(Value._GELU, ieee.gelu(self.data), self, None)
 
-    _GELU = Op("gelu", "unary", lambda g, out, a, c: _gelu_derivative(g, a))
-    _GELU_TANH = Op("gelu(tanh)", "unary", lambda g, out, a, c: _gelu_tanh_derivative(g, a))
+    _GELU = Op("gelu", "unary", lambda g, out, a, c: gelu_derivative(g, a))
+    _GELU_TANH = Op("gelu(tanh)", "unary", lambda g, out, a, c: gelu_tanh_derivative(g, a))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Value:
         """a limited to [min, max] (either bound may be None).   d/da = 1 where
@@ -415,11 +410,8 @@ class Value:
 
 # ---- the longer derivatives, and their constants -------------------------------------------
 
-_SQRT1_2 = math.sqrt(0.5)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-_GELU_BETA = _TWO_OVER_SQRT_PI * _SQRT1_2 * 0.5  # 1 / sqrt(2 pi): phi's factor
-_GELU_TANH_BETA = math.sqrt(2.0) * _TWO_OVER_SQRT_PI * 0.5  # sqrt(2 / pi)
-_GELU_TANH_KAPPA = 0.044715
+_GELU_BETA = _TWO_OVER_SQRT_PI * ieee.SQRT1_2 * 0.5  # 1 / sqrt(2 pi): phi's factor
 
 
 def _constant(name: str, value: object) -> float:
@@ -433,7 +425,7 @@ def _inside(x: float, lo: float | None, hi: float | None) -> bool:
     return (lo is None or x >= lo) and (hi is None or x <= hi)
 
 
-def _elu_derivative(g: Any, a: Any, alpha: float) -> Any:
+def elu_derivative(g: Any, a: Any, alpha: float) -> Any:
     x = data_of(a)
     if not x <= 0:
         return g
@@ -442,7 +434,7 @@ def _elu_derivative(g: Any, a: Any, alpha: float) -> Any:
     return (g * alpha) * exponential(a) if x < 0 else g * alpha
 
 
-def _softplus_derivative(g: Any, a: Any, beta: float, threshold: float) -> Any:
+def softplus_derivative(g: Any, a: Any, beta: float, threshold: float) -> Any:
     x = data_of(a)
     if x * beta > threshold:
         return g
@@ -452,22 +444,18 @@ def _softplus_derivative(g: Any, a: Any, beta: float, threshold: float) -> Any:
     return g * z / (z + 1.0)
 
 
-def _gelu_derivative(g: Any, a: Any) -> Any:
-    cdf = 0.5 * (1.0 + error_function(a * _SQRT1_2))
+def gelu_derivative(g: Any, a: Any) -> Any:
+    cdf = 0.5 * (1.0 + error_function(a * ieee.SQRT1_2))
     pdf = exponential(a * a * -0.5) * _GELU_BETA
     return g * (cdf + a * pdf)
 
 
-def _gelu_tanh(x: float) -> float:
-    inner = _GELU_TANH_BETA * (x + _GELU_TANH_KAPPA * (x * x * x))
-    return 0.5 * x * (1.0 + math.tanh(inner))
-
-
-def _gelu_tanh_derivative(g: Any, a: Any) -> Any:
+def gelu_tanh_derivative(g: Any, a: Any) -> Any:
     a_squared = a * a
-    tanh_inner = hyperbolic_tangent(_GELU_TANH_BETA * (a + _GELU_TANH_KAPPA * (a_squared * a)))
+    beta, kappa = ieee.GELU_TANH_BETA, ieee.GELU_TANH_KAPPA
+    tanh_inner = hyperbolic_tangent(beta * (a + kappa * (a_squared * a)))
     left, right = 0.5 * a, 1.0 + tanh_inner
-    inner_derivative = _GELU_TANH_BETA * (1.0 + 3.0 * _GELU_TANH_KAPPA * a_squared)
+    inner_derivative = beta * (1.0 + 3.0 * kappa * a_squared)
     return g * (0.5 * right + left * (1.0 - tanh_inner * tanh_inner) * inner_derivative)
 
 

@@ -16,19 +16,23 @@ evaluation: the loop demo.py and the playground share).
 from __future__ import annotations
 
 from nn import data, losses, lr_scheduler, metrics, optim, training, utils
-from nn.activations import Identity, ReLU, Sigmoid, Tanh
+from nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from nn.layers import MLP, Linear, LogisticRegression, Sequential
 from nn.module import Module
 
 __all__ = [
+    "ELU",
+    "GELU",
     "MLP",
     "Identity",
+    "LeakyReLU",
     "Linear",
     "LogisticRegression",
     "Module",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Softplus",
     "Tanh",
     "data",
     "losses",

@@ -19,10 +19,6 @@ from nn.module import Module, saved_name
 Number = int | float
 
 
-_FUSED_NAMES = {module: name for name, module in ACTIVATIONS.items()}
-"""The activation modules that MLP fuses into the Linear layer before them, with their names."""
-
-
 def is_batch(x: Any) -> bool:
     """True for a list of input lists (a batch), False for one input list."""
     return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple))
@@ -211,8 +207,8 @@ class MLP(Module):
 
         ``model(x)`` for one input; ``model(X)`` for a batch (a list of inputs) returns one
         output per input, the same nodes as ``[model(x) for x in X]`` but faster. A Linear
-        layer followed by ReLU, Tanh or Sigmoid becomes one node per neuron, act(w . x + b),
-        instead of two; ``self.layers(x)`` computes the same numbers with the activation as
+        layer followed by an activation module (with PyTorch's default settings) becomes one
+        node per neuron, act(w . x + b), instead of two; ``self.layers(x)`` computes the same numbers with the activation as
         separate nodes. Whatever ``self.layers`` holds when called is what runs, so a layer
         replaced or appended there takes effect at once.
         """
@@ -234,7 +230,7 @@ class MLP(Module):
             module = modules[i]
             after = modules[i + 1] if i + 1 < len(modules) else None
             if type(module) is Linear:
-                activation = _FUSED_NAMES.get(type(after))
+                activation = getattr(after, "fused_name", None)
                 plan.append((module, activation))
                 i += 1 if activation is None else 2
             else:

@@ -92,8 +92,8 @@ def test_second_derivatives_through_a_neuron_match_torch(activation, torch):
 
 
 def test_linear_rejects_a_bad_activation_and_ragged_weights():
-    with pytest.raises(ValueError, match="'softplus'"):
-        linear([[Value(1.0)]], [Value(0.0)], [1.0], "softplus")
+    with pytest.raises(ValueError, match="'swish'"):
+        linear([[Value(1.0)]], [Value(0.0)], [1.0], "swish")
     with pytest.raises(ValueError, match="2 entries but the input has 1"):
         linear([[Value(1.0), Value(2.0)]], [Value(0.0)], [1.0])
     with pytest.raises(TypeError, match="str"):

@@ -331,7 +331,7 @@ def test_mlp_without_a_seed_differs_between_models():
         ({"nouts": []}, ValueError, "non-empty list"),
         ({"nouts": [4, 0]}, ValueError, "nouts\\[1\\] must be at least 1"),
         ({"nouts": "16"}, ValueError, "non-empty list"),
-        ({"nouts": [4], "activation": "gelu"}, ValueError, "activation must be one of"),
+        ({"nouts": [4], "activation": "swish"}, ValueError, "activation must be one of"),
         ({"nouts": [4], "output_activation": "softmax"}, ValueError, "output_activation"),
         ({"nouts": [4], "activation": ["relu"]}, ValueError, "got \\['relu'\\]"),
         ({"nouts": [4], "activation": None}, ValueError, "activation must be one of"),

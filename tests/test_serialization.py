@@ -219,7 +219,7 @@ def set_in(*keys_and_value):
          "holds a model of class LogisticRegression, not MLP"),
         (edit_document(set_in("state", [1, 2])), "state must be a JSON object, found list"),
         (edit_document(set_in("config", "nouts", "abc")), "does not build MLP"),
-        (edit_document(set_in("config", "activation", "gelu")), "activation must be one of"),
+        (edit_document(set_in("config", "activation", "swish")), "activation must be one of"),
         (edit_document(set_in("config", "colour", "red")), "does not build MLP"),
         (edit_document(lambda d: d["state"].pop("layers.2.bias")), "missing layers.2.bias"),
         (edit_document(set_in("state", "layers.3.bias", [0.0])), "unexpected layers.3.bias"),
