@@ -163,6 +163,7 @@ class Value:
         Constant e:  d/da = e * a**(e-1)  (0 when e == 0), with PyTorch's shortcuts
         (x*x for e = 2, sqrt for 0.5, ...; see ``ieee.pow``).
         Value b:     d/da = b * a**(b-1),  d/db = a**b * ln(a)  (0 where a == 0 and b >= 0).
+        Those zeros are the upstream gradient times 0, as in PyTorch: a nan upstream stays nan.
         A negative base to a fractional power is nan, never a complex number.
         """
         if type(other) is Value:
@@ -182,8 +183,8 @@ class Value:
         "**",
         "binary",
         lambda g, out, a, b: (
-            0.0 if data_of(b) == 0 else g * (b * power(a, b - 1.0)),
-            0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
+            g * 0.0 if data_of(b) == 0 else g * (b * power(a, b - 1.0)),
+            g * 0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
         ),
         zero_safe=False,
     )
@@ -198,7 +199,7 @@ class Value:
     _RPOW_CONST = Op(
         "**",
         "unary",
-        lambda g, out, a, c: 0.0 if c == 0 and data_of(a) >= 0 else g * (out * ieee.log(c)),
+        lambda g, out, a, c: g * 0.0 if c == 0 and data_of(a) >= 0 else g * (out * ieee.log(c)),
         zero_safe=False,
         constant_first=True,
     )
