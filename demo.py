@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from engine import Value
 from nn import MLP, LogisticRegression, data, metrics, optim, training
+from nn.activations import ACTIVATIONS
 from viz.files import write_atomic
 
 
@@ -91,7 +92,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "linear regression (regression sets) (default: per data set)")
     parser.add_argument("--hidden", type=_widths, default=None,
                         help="hidden layer widths, comma-separated (default: per data set)")
-    parser.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default=None,
+    parser.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
                         help="non-linearity of the hidden layers (default: per data set)")
     parser.add_argument("--loss", choices=["hinge", "bce", "cross-entropy", "mse", "l1"],
                         default=None,

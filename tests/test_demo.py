@@ -169,6 +169,10 @@ def test_by_default_an_mlp_with_relu_trains_with_adam_on_the_hinge_loss(monkeypa
      lambda run: layer_types(run.model) == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]),
     (["--activation", "sigmoid", "--hidden", "5"],
      lambda run: layer_types(run.model) == ["Linear", "Sigmoid", "Linear"]),
+    (["--activation", "gelu", "--hidden", "5"],
+     lambda run: layer_types(run.model) == ["Linear", "GELU", "Linear"]),
+    (["--activation", "leaky_relu", "--hidden", "5"],
+     lambda run: layer_types(run.model) == ["Linear", "LeakyReLU", "Linear"]),
     (["--hidden", "8", "--batch-size", "32"],
      lambda run: run.model.nouts == [8, 1] and run.batch_sizes == [32] and run.steps == [7]),
     (["--samples", "100"], lambda run: run.steps == [5]),  # 70 training rows, batches of 16
