@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value, grad
+from engine import Value, define_op, grad
 from tests.torch_oracle import close, requires_torch
 
 
@@ -138,3 +138,29 @@ def test_the_op_names_are_what_pictures_and_errors_show():
              x.softplus().op, x.gelu().op, x.gelu("tanh").op, x.clamp(0, 1).op]
     assert names == ["sin", "cos", "erf", "leaky_relu", "elu", "softplus", "gelu",
                      "gelu(tanh)", "clamp"]
+
+
+# The same ops made with define_op: hand-written rules are kept where they are faster,
+# and the two must agree (the derivatives are the built-ins' own formulas).
+_sin_op = define_op("sin", forward=math.sin, derivative=lambda x, out: _cos_op(x))
+_cos_op = define_op("cos", forward=math.cos, derivative=lambda x, out: -_sin_op(x))
+_elu_op = define_op("elu", forward=lambda x: x if x > 0 else math.expm1(x),
+                    derivative=lambda x, out: 1.0 if float(x) > 0 else (
+                        x.exp() if type(x) is Value else math.exp(x)))
+TWINS = {"sin": (_sin_op, Value.sin), "cos": (_cos_op, Value.cos), "elu": (_elu_op, Value.elu)}
+
+
+@pytest.mark.parametrize("name", sorted(TWINS))
+@pytest.mark.parametrize("x", [-2.5, -0.4, 0.3, 1.9])
+def test_an_op_made_with_define_op_agrees_with_the_built_in(name, x):
+    made, built_in = TWINS[name]
+    results = []
+    for op in (made, built_in):
+        v = Value(x)
+        y = op(v)
+        y.backward(UPSTREAM)
+        w = Value(x)
+        first, = grad(op(w), [w], create_graph=True)
+        second, = grad(first, [w])
+        results.append((y.data, v.grad, second.data))
+    assert results[0] == results[1]
