@@ -149,7 +149,7 @@ def test_backward_matches_central_differences(expr):
 @requires_torch
 @settings(max_examples=100, deadline=None)
 @given(expressions(ops=EXACT_OPS, exponents=INTEGER_EXPONENTS,
-                   leaf_values=st.floats(-3.0, 3.0) | st.floats(-1e-306, 1e-306)))
+                   leaf_values=st.floats(-3.0, 3.0) | st.floats(-1e-306, 1e-306, allow_subnormal=True)))
 def test_graphs_of_subnormal_and_tiny_numbers_are_bit_identical_to_torch(expr):
     # subnormals (below 2.2e-308) lose precision gradually; both libraries must lose the same
     assert_graph_matches_torch(expr, identical, identical_gradient)
