@@ -512,18 +512,32 @@ def _only_kinks(fn: Callable[..., Value], point: Sequence[float],
 
 def _at_a_kink(f: Callable[[list[float]], float], point: Sequence[float], j: int,
                analytic: float, atol: float, rtol: float) -> bool:
-    """Do f's one-sided differences along input j disagree, with ``analytic`` between them?"""
-    at = list(point)
-    before, after = list(point), list(point)
-    before[j] -= _EPS
-    after[j] += _EPS
-    middle = f(at)
-    left, right = (middle - f(before)) / _EPS, (f(after) - middle) / _EPS
-    if not (math.isfinite(left) and math.isfinite(right)):
+    """Is f not differentiable within 2 eps of the point along input j? Two signs of it:
+
+    * a jump (f itself is discontinuous, as the derivative of relu or abs is at 0): the
+      difference f(x + h) - f(x - h) does not shrink with h; smooth or kinked, halving h
+      at least nearly halves it (a ratio of 1/2 to 2/3), across a jump it stays (ratio 1);
+    * a kink: the one-sided differences (f(x) - f(x - h)) / h and (f(x + h) - f(x)) / h
+      disagree (beyond gradcheck's tolerance) and ``analytic`` lies between them. Those
+      differences are off by h/2 * f'' (the curvature of the smooth parts), so ``analytic``
+      may also reach their second-order versions 2 d(h) - d(2h), which cancel that term.
+    """
+    def at(k: int) -> float:
+        moved = list(point)
+        moved[j] += k * _EPS
+        return f(moved)
+
+    f0, down, up, down2, up2 = at(0), at(-1), at(1), at(-2), at(2)
+    left, right = (f0 - down) / _EPS, (up - f0) / _EPS
+    estimates = [left, right, 2 * left - (f0 - down2) / (2 * _EPS),
+                 2 * right - (up2 - f0) / (2 * _EPS)]
+    if not all(math.isfinite(d) for d in estimates):
         return False
-    tolerance = atol + rtol * max(abs(left), abs(right))
+    tolerance = atol + rtol * max(abs(d) for d in estimates)
+    if abs(up - down) / (2 * _EPS) > tolerance and abs(up - down) > 0.75 * abs(up2 - down2):
+        return True
     return (abs(left - right) > tolerance
-            and min(left, right) - tolerance <= analytic <= max(left, right) + tolerance)
+            and min(estimates) - tolerance <= analytic <= max(estimates) + tolerance)
 
 
 def _fn_value(fn: Callable[..., Value], point: list[float], i: None) -> float:
