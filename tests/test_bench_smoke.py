@@ -148,3 +148,13 @@ def test_an_unknown_revision_is_a_usage_error():
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "no-such-revision" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_activation_table_times_every_activation_nn_has(capsys):
+    from bench import activations
+    from nn.activations import ACTIVATIONS
+
+    activations.main(["--rounds", "1"])
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == list(ACTIVATIONS)
+    assert rows[0].endswith("1.00x")  # relu, the reference
