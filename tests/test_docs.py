@@ -143,8 +143,8 @@ def normalized(text: str) -> str:
 # ---- the tests ----------------------------------------------------------------------------
 
 
-def test_the_course_has_its_nine_chapters():
-    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 10)], PAGES
+def test_the_course_has_its_ten_chapters():
+    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 11)], PAGES
 
 
 def run_page_or_skip(page: Path) -> list[tuple[Block, Block | None, str]]:
