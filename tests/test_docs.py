@@ -143,8 +143,9 @@ def normalized(text: str) -> str:
 # ---- the tests ----------------------------------------------------------------------------
 
 
-def test_the_course_has_its_ten_chapters():
-    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, 11)], PAGES
+def test_the_chapters_are_numbered_from_01_without_gaps():
+    assert len(PAGES) >= 9, PAGES
+    assert [page.name[:2] for page in PAGES] == [f"{k:02d}" for k in range(1, len(PAGES) + 1)]
 
 
 def run_page_or_skip(page: Path) -> list[tuple[Block, Block | None, str]]:
