@@ -6,10 +6,8 @@ writes are red, every gradient received so far is filled in ("so far" while a no
 waits for other users), and the edges still to come are grey and dashed.
 
 So that nodes do not jump between frames, the layout is computed once, by ``dot``, on
-the last frame (the one with the most text), and every frame pins each node there
-(``pos="x,y!"``) and is laid out by ``neato -n2``, which keeps given positions and only
-routes the edges. Without Graphviz's ``dot`` the frames are still built, unpinned, with a
-warning.
+the last frame, and every frame is pinned to it (``viz.pinning``). Without Graphviz's
+``dot`` the frames are still built, unpinned, with a warning.
 
 The frames come back as ``viz.stepper.Steps``: a list of pictures that a notebook shows as
 the interactive stepper, and that ``save_html`` writes as a page (``save_backward_html``
@@ -18,23 +16,21 @@ does both steps at once).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import warnings
 from pathlib import Path
 
 from engine import Value
-from viz.draw import CORNERS, Picture, backward_note, chain_rule_term
+from viz.draw import backward_warning
 from viz.flow import Flow, gradient_flow
-from viz.graph import INSTALL_HINT, Graph, GraphvizNotFound
+from viz.graph import GraphvizNotFound
 from viz.names import Params
+from viz.picture import Picture
+from viz.pinning import UNPINNED, read_layout
 from viz.stepper import Steps, check_interval
 from viz.style import ClusterSpec, Options, make_options, op_text
+from viz.terms import chain_rule_term
 from viz.trace import trace
-
-MARGIN = 12  # points around the laid-out drawing, room for edges routed differently
-UNPINNED = "layout not pinned: Graphviz's dot was not found, nodes may move between frames"
 
 
 def backward_steps(
@@ -62,16 +58,17 @@ def backward_steps(
     options = make_options(rankdir, precision, params, clusters, max_nodes)
     flow = gradient_flow(trace(root, options.max_nodes))
     last = len(flow.steps)
-    note = backward_note(flow)
-    positions = None
+    warning = backward_warning(flow)
+    layout = None
     if pin_layout:
-        positions = _layout(Picture(flow.trace, options, flow, after_step=last).draw(
-            _heading(flow, options, last), note))
+        layout = read_layout(Picture(flow.trace, options, flow, after_step=last).draw(
+            _heading(flow, options, last), warning))
     frames = []
     for k in range(last + 1):
-        picture = Picture(flow.trace, options, flow, after_step=k, positions=positions)
-        frame = picture.draw(_heading(flow, options, k), note, caption=_caption(flow, options, k))
-        if pin_layout and positions is None:
+        picture = Picture(flow.trace, options, flow, after_step=k, layout=layout)
+        frame = picture.draw(_heading(flow, options, k), warning,
+                             caption=_caption(flow, options, k))
+        if pin_layout and layout is None:
             frame.comment = UNPINNED
         frames.append(frame)
     return Steps(frames, options.label_of(flow.trace.root) or "the output", interval_ms)
@@ -103,32 +100,8 @@ def save_backward_html(
     return steps.save_html(path)
 
 
-def _layout(graph: Graph) -> dict[str, str] | None:
-    """Where ``dot`` puts each node ("x,y" in points) and each cluster (its bounding box).
-
-    None, with a warning, when ``dot`` is not installed.
-    """
-    try:
-        laid_out = json.loads(graph.pipe(format="json", encoding="utf-8"))
-    except GraphvizNotFound:
-        warnings.warn(f"backward_steps: {UNPINNED}. {INSTALL_HINT}", stacklevel=3)
-        return None
-    places = {}
-    for obj in laid_out.get("objects", []):
-        if "pos" in obj:
-            places[obj["name"]] = obj["pos"]
-        elif obj["name"].startswith("cluster_") and "bb" in obj:
-            places[obj["name"]] = obj["bb"]
-    # The drawing's box is dot's bounding box without the title above it (lheight inches),
-    # widened by a margin for edges that neato routes a little differently.
-    x0, y0, x1, y1 = (float(c) for c in laid_out["bb"].split(","))
-    top = y1 - 72 * float(laid_out.get("lheight", 0))
-    places[CORNERS[0]] = f"{x0 - MARGIN:g},{y0 - MARGIN:g}"
-    places[CORNERS[1]] = f"{x1 + MARGIN:g},{top + MARGIN:g}"
-    return places
-
-
-def _name(flow: Flow, options: Options, value: Value) -> str:
+def _label_and_name(flow: Flow, options: Options, value: Value) -> str:
+    """What a caption calls ``value``: ``y (v5)`` when it has a label, else ``v5``."""
     name = flow.trace.name(value)
     label = options.label_of(value)
     return f"{label} ({name})" if label else name
@@ -140,7 +113,8 @@ def _heading(flow: Flow, options: Options, k: int) -> str:
         return f"backward step 0 of {last}: start at the output, grad = {options.number(flow.seed)}"
     node = flow.steps[k - 1]
     operands = len(node.parents)
-    return (f"backward step {k} of {last}: the {node.op} node {_name(flow, options, node)} "
+    return (f"backward step {k} of {last}: the {node.op} node "
+            f"{_label_and_name(flow, options, node)} "
             f"sends its grad to {operands} operand{'s' if operands > 1 else ''}")
 
 
@@ -151,13 +125,15 @@ def _caption(flow: Flow, options: Options, k: int) -> str:
     if k == 0:
         short = options.label_of(root) or flow.trace.name(root)
         return (f"Step 0 of {last}: backward starts at the output "
-                f"{_name(flow, options, root)} with d {short} / d {short} = {number(flow.seed)}.")
+                f"{_label_and_name(flow, options, root)} "
+                f"with d {short} / d {short} = {number(flow.seed)}.")
     node = flow.steps[k - 1]
     sent = [m for m in flow.messages if m.step == k]
     terms = "; ".join(
-        f"{_name(flow, options, m.edge.parent)} gets {chain_rule_term(m, options)}" for m in sent
+        f"{_label_and_name(flow, options, m.edge.parent)} gets {chain_rule_term(m, options)}"
+        for m in sent
     )
     made_by = op_text(node, options).replace("\n", ", ")
-    return (f"Step {k} of {last}: {_name(flow, options, node)} was made by '{made_by}' and has "
-            f"grad {number(node.grad)}, so each operand gets upstream × local = contribution: "
-            f"{terms}.")
+    return (f"Step {k} of {last}: {_label_and_name(flow, options, node)} was made by "
+            f"'{made_by}' and has grad {number(node.grad)}, so each operand gets "
+            f"upstream × local = contribution: {terms}.")
