@@ -275,7 +275,7 @@ def test_the_back_matter_is_linked_from_the_contents_and_the_glossary_from_every
     contents = links(DOCS / "README.md")
     assert all(page.name in contents for page in BACK_MATTER)
     glossary = (DOCS / "glossary.md").read_text()
-    terms = re.findall(r"^\* \*\*(.+?)\*\*: .+ \[\d\]\((\d\d-[\w-]+\.md)\)", glossary, re.MULTILINE)
+    terms = re.findall(r"^\* \*\*(.+?)\*\*: .+ \[\d+\]\((\d\d-[\w-]+\.md)\)", glossary, re.MULTILINE)
     assert len(terms) > 50
     assert {page for _, page in terms} == {page.name for page in PAGES}
     names = [term.lower() for term, _ in terms]
