@@ -562,11 +562,16 @@ def test_the_host_check_accepts_only_this_servers_names():
         assert not local.accepts_host(f"rebind.example:{port}") and not local.accepts_host("")
     finally:
         local.server_close()
-    everywhere = Playground("0.0.0.0", 0)
+    # Listening on every address (0.0.0.0), any IP address of the machine is fine: an
+    # address, unlike a name, cannot be rebound. (Tested without opening such a port.)
+    everywhere = Playground("127.0.0.1", 0)
     try:
+        everywhere.any_ip = True
         port = everywhere.port
-        assert everywhere.accepts_host(f"192.168.1.7:{port}")  # an address cannot be rebound
+        assert everywhere.accepts_host(f"192.168.1.7:{port}")
+        assert everywhere.accepts_host(f"[fe80::1]:{port}")
         assert not everywhere.accepts_host(f"rebind.example:{port}")
+        assert not everywhere.accepts_host(f"192.168.1.7:{port + 1}")
     finally:
         everywhere.server_close()
 
