@@ -166,8 +166,9 @@ ROUTES: dict[tuple[str, str], Route] = {
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host headers that name this server: its own address, and localhost's names when
-    it listens there. A DNS name other than these could point anywhere, so it is refused."""
+    """The Host headers that name this server: the address it listens on, and the names of
+    this machine's loopback address (which reach it only where it listens there). Any other
+    DNS name could point anywhere, so it is refused."""
     names = {host, "localhost", "127.0.0.1", "[::1]"}
     if ":" in host:
         names.add(f"[{host}]")
