@@ -267,6 +267,16 @@ def chapter6_logistic_regression(X_train: list, y_train: list, steps: int) -> Mo
     return model
 
 
+def moons_epoch(model: Module, optimizer: optim.Optimizer, X_train: list, y_train: list,
+                epoch: int) -> None:
+    """docs/07: one epoch of the page's training, batches of 16 shuffled with seed epoch - 1."""
+    for xb, yb in data.batches(X_train, y_train, batch_size=16, seed=epoch - 1):
+        loss = losses.binary_cross_entropy_with_logits([model(x) for x in xb], yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
 def chapter7_mlp(X_train: list, y_train: list, X_val: list, y_val: list, epochs: int) -> Module:
     """docs/07-deep-learning.md: MLP 2-16-16-1, Adam, batches of 16, best validation epoch."""
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
@@ -278,11 +288,7 @@ def chapter7_mlp(X_train: list, y_train: list, X_val: list, y_val: list, epochs:
     optimizer = optim.Adam(model.parameters(), lr=0.02)
     best = (validation_loss(), model.state_dict())
     for epoch in range(1, epochs + 1):
-        for xb, yb in data.batches(X_train, y_train, batch_size=16, seed=epoch - 1):
-            loss = losses.binary_cross_entropy_with_logits([model(x) for x in xb], yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        moons_epoch(model, optimizer, X_train, y_train, epoch)
         val = validation_loss()
         if val < best[0]:
             best = (val, model.state_dict())
@@ -336,6 +342,50 @@ def activations(out: Path, small: bool) -> list[Path]:
         ], xlabel="x", ylim=(-1.15, 2.15)))
     path = out / "activations.png"
     plots.plot_panels(panels, str(path), panel_size=(3.6, 3.0))
+    return [path]
+
+
+DEAD_RELU_LR = 1.0  # fifty times the page's 0.02: a step large enough to kill ReLU neurons
+
+
+def negative_everywhere(model: Module, X: list, activation: str) -> int:
+    """docs/07-deep-learning.md: how many hidden neurons have input w·x + b <= 0 at every
+    point of X. A ReLU neuron there outputs 0 everywhere and passes no gradient: dead."""
+    state, rows, count = model.state_dict(), X, 0
+    for k in (0, 2):  # the two hidden Linear layers (1 and 3 are their activations)
+        W, b = state[f"layers.{k}.weight"], state[f"layers.{k}.bias"]
+        z = [[sum(w * v for w, v in zip(weights, x)) + bias for weights, bias in zip(W, b)]
+             for x in rows]
+        count += sum(all(zx[j] <= 0 for zx in z) for j in range(len(b)))
+        rows = [[getattr(Value(v), activation)().data for v in zx] for zx in z]
+    return count
+
+
+def dead_neurons_per_epoch(activation: str, epochs: int, lr: float = DEAD_RELU_LR) -> list[int]:
+    """docs/07: the page's MLP 2-16-16-1 trained by Adam at ``lr`` on the moons; the count of
+    ``negative_everywhere`` neurons before training and after each epoch."""
+    X_train, y_train, *_ = moons_splits()
+    model = MLP(2, [16, 16, 1], activation=activation, seed=0)
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    counts = [negative_everywhere(model, X_train, activation)]
+    for epoch in range(1, epochs + 1):
+        moons_epoch(model, optimizer, X_train, y_train, epoch)
+        counts.append(negative_everywhere(model, X_train, activation))
+    return counts
+
+
+def dead_neurons(out: Path, small: bool) -> list[Path]:
+    """docs/07-deep-learning.md: hidden neurons negative on every training point, per epoch,
+    for ReLU (dead for good) and leaky ReLU (they still learn, and come back)."""
+    epochs = 2 if small else 20
+    curves = [Curve(list(range(epochs + 1)), dead_neurons_per_epoch(activation, epochs),
+                    label, style)
+              for activation, label, style in (("relu", "ReLU", "o-"),
+                                               ("leaky_relu", "leaky ReLU (0.01)", "s--"))]
+    path = out / "dead_neurons.png"
+    plots.plot_panels([Panel(f"MLP 2-16-16-1, Adam lr {DEAD_RELU_LR:g}: of 32 hidden neurons",
+                             curves, xlabel="epoch", ylabel="negative on every training point",
+                             ylim=(0, 32))], str(path), panel_size=(5.2, 3.4))
     return [path]
 
 
@@ -511,7 +561,7 @@ def small_png(fig, dpi: int) -> bytes:
 
 
 FIGURE_MAKERS = [loss_curves, descent_paths, overfitting, regression, page_classifiers,
-                 activations, universal_approximation, graphs, optimizers]
+                 activations, dead_neurons, universal_approximation, graphs, optimizers]
 
 
 def main(argv: list[str] | None = None) -> int:

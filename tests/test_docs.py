@@ -434,6 +434,25 @@ def test_the_optimizer_figure_uses_the_learning_rates_the_page_found_best():
     assert found == make_figures.VALLEY_LR
 
 
+def test_dead_relus_stay_dead_and_leaky_ones_come_back():
+    """07: the page's counts are the figure's; with ReLU the count only grows (24 of 32 by
+    epoch 3, for good), with leaky ReLU it reaches 21 and falls again."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        import make_figures
+    finally:
+        sys.path.remove(str(DOCS))
+    shown = output_of("07-deep-learning.md", "def negative_everywhere(").split("\n")
+    relu, leaky = (numbers(line.split(" ", 1)[1]) for line in shown)
+    assert relu == make_figures.dead_neurons_per_epoch("relu", 20)
+    assert leaky == make_figures.dead_neurons_per_epoch("leaky_relu", 20)
+    assert relu == sorted(relu) and relu.index(24) == 3 and relu[-1] == 24
+    assert max(leaky) == 21 and any(after < before for before, after in pairwise(leaky))
+    text = (DOCS / "07-deep-learning.md").read_text()
+    assert "24 of the 32 hidden neurons are dead by epoch 3" in text
+    assert "as many as 21 at once" in text
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
 def test_every_chapter_ends_with_exercises_whose_solutions_print_checked_answers(page):
     """Two or three exercises, then their solutions folded in <details>: code with output."""
