@@ -255,13 +255,17 @@ class GradgradcheckResult(_Verdict):
 _ENTRY = "{:<12}{:>18}{:>18}{:>10}{:>10}  {}"
 
 
+# gradgradcheck's defaults are gradcheck's, read off it so that the two never drift apart.
+_DEFAULTS = gradcheck.__kwdefaults__
+
+
 def gradgradcheck(
     fn: Callable[..., Value],
     inputs: Inputs,
     *,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    eps: float = _DEFAULTS["eps"],
+    atol: float = _DEFAULTS["atol"],
+    rtol: float = _DEFAULTS["rtol"],
     raise_exception: bool = True,
 ) -> GradgradcheckResult:
     """Compare ``fn``'s second derivatives with central differences of its first ones.
