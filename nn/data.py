@@ -457,7 +457,10 @@ class Standardizer:
                 continue
             n = len(column)
             mean = math.fsum(column) / n
-            var = math.fsum((v - mean) ** 2 for v in column) / n
+            deviations = [v - mean for v in column]
+            # The rounded mean's error would stay in the variance (as its square); the
+            # second term takes it out, as StandardScaler does.
+            var = (math.fsum(d * d for d in deviations) - math.fsum(deviations) ** 2 / n) / n
             # A spread below the rounding error of the mean is no spread at all (it may even
             # underflow to 0): treat the column as constant, as StandardScaler does.
             eps = sys.float_info.epsilon

@@ -45,10 +45,10 @@ def mean_rounding(X):
 def on_the_edge(X):
     """True when rounding the mean alone can decide whether the column counts as constant.
 
-    The rule is var <= n eps var + (n mean eps)**2. The Standardizer's variance, taken
-    about the rounded mean, is the exact one plus (mean error)**2; StandardScaler subtracts
-    that error. Where the exact variance is that close to the bound, the two may decide
-    differently (see the xfails below).
+    The rule is var <= n eps var + (n mean eps)**2. A variance taken about the rounded mean
+    is the exact one plus (mean error)**2 unless that is subtracted, as both the
+    Standardizer and StandardScaler do, each with its own rounding; where the exact
+    variance is that close to the bound, a last-bit difference could decide either way.
     """
     exact_mean, error, exact_var = mean_rounding(X)
     n, eps = len(X), Fraction(sys.float_info.epsilon)
@@ -79,21 +79,14 @@ def test_a_spread_of_one_ulp_in_a_million_is_constant():
     assert max(abs(z) for (z,) in scaler.transform(X)) < 1e-9
 
 
-MEAN_ROUNDING_BUG = ("Standardizer's variance about the rounded mean keeps the mean's rounding "
-                     "error ((mean - exact mean)**2), which StandardScaler subtracts "
-                     "(sum(d)**2 / n): for a spread of a few ulps its std is off by percents")
-
-
-@pytest.mark.xfail(strict=True, reason=MEAN_ROUNDING_BUG)
 def test_the_std_of_a_spread_of_a_few_ulps_is_sklearns(preprocessing):
+    """The mean's rounding error is taken out of the variance (it used to stay in: 7.42e-11)."""
     X = [[131073.00000000003], [131072.99999999988]]
     assert not on_the_edge(X)
     expected = preprocessing.StandardScaler().fit(X).scale_[0]  # the exact 7.2760e-11
     assert data.Standardizer().fit(X).std[0] == pytest.approx(expected, rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=MEAN_ROUNDING_BUG + "; on the near-constant bound it "
-                   "decides differently: std 1.6e-15 where sklearn gives 1.0")
 def test_a_column_on_the_edge_of_the_rule_is_decided_like_sklearn(preprocessing):
     X = [[-3.5000000000000013], [-3.4999999999999982]]
     assert on_the_edge(X)
