@@ -27,18 +27,33 @@ if TYPE_CHECKING:
 
 
 class ThreadState:
-    """One thread's switches and its tape: everything the engine keeps per thread."""
+    """One thread's switches and its tape: everything the engine keeps per thread.
 
-    __slots__ = ("anomaly_enabled", "grad_enabled", "tape")
+    ``recording`` is the tape while gradients are recorded and None under ``no_grad``: the
+    one field an op reads to know both (it runs once per node).
+    """
+
+    __slots__ = ("_grad_enabled", "anomaly_enabled", "recording", "tape")
 
     def __init__(self) -> None:
-        self.grad_enabled = True
         self.anomaly_enabled = False
         self.tape = Tape()
+        self.grad_enabled = True
+
+    @property
+    def grad_enabled(self) -> bool:
+        """True when ops record parents for backward."""
+        return self._grad_enabled
+
+    @grad_enabled.setter
+    def grad_enabled(self, enabled: bool) -> None:
+        self._grad_enabled = enabled
+        self.recording = self.tape if enabled else None
 
     def new_tape(self) -> None:
         """Start a new tape (after a backward, or when this one is full)."""
         old, self.tape = self.tape, Tape()
+        self.recording = self.tape if self._grad_enabled else None
         old.close()
 
 

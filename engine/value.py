@@ -477,12 +477,12 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
     out.grad = 0.0
     out._number = number = next(_numbers)
     state = this_thread.state
-    if state.grad_enabled:
-        tape = state.tape
+    tape = state.recording
+    if tape is not None:
         out._op, out._a, out._b, out._tape = op, a, b, tape
         if op.kind == "unary" and a._tape is not tape:
             tape.note_input(a)
-        tape.ops.append(out)
+        tape.record(out)
         if number >= tape.stop:
             state.new_tape()
     else:
@@ -499,14 +499,14 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
     out.grad = 0.0
     out._number = number = next(_numbers)
     state = this_thread.state
-    if state.grad_enabled:
-        tape = state.tape
+    tape = state.recording
+    if tape is not None:
         out._op, out._a, out._b, out._tape = op, a, b, tape
         if a._tape is not tape:
             tape.note_input(a)
         if b._tape is not tape:
             tape.note_input(b)
-        tape.ops.append(out)
+        tape.record(out)
         if number >= tape.stop:
             state.new_tape()
     else:
