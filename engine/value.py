@@ -482,7 +482,7 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
         out._op, out._a, out._b, out._tape = op, a, b, tape
         if op.kind == "unary" and a._tape is not tape:
             tape.note_input(a)
-        tape.record(out)
+        tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()
     else:
@@ -506,7 +506,7 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
             tape.note_input(a)
         if b._tape is not tape:
             tape.note_input(b)
-        tape.record(out)
+        tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()
     else:
