@@ -56,13 +56,11 @@ LIMIT = 1_000_000
 class Tape:
     """The op nodes one thread recorded since its last backward, and the leaves they use."""
 
-    __slots__ = ("complete", "layers", "leaves", "ops", "record", "stop")
+    __slots__ = ("complete", "layers", "leaves", "ops", "stop")
 
     def __init__(self) -> None:
         self.ops: list[Value] = []
         """Op nodes recorded on this tape, oldest first."""
-        self.record = self.ops.append
-        """Append one op node (bound once: it runs for every node)."""
         self.leaves: list[Value] = []
         """Leaves that ops on this tape use (repeats possible)."""
         self.complete = True
