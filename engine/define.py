@@ -22,6 +22,11 @@ a derivative written with ``math.cos`` is right in ``backward()`` but a constant
 next derivative: its second derivative comes out 0. ``gradgradcheck`` notices.
 
 Numbers among the inputs stay numbers (constants, with no gradient), as in ``x * 3``.
+
+Another: in ``backward()`` the derivative runs on plain Python floats, and Python raises
+where IEEE arithmetic (and the built-in ops) give inf or nan: ``1.0 / out`` at out = 0 is a
+``ZeroDivisionError``, ``math.log(0.0)`` a ``ValueError``. Such an error stops that backward
+and leaves every leaf's gradient as it was; guard the edge in the derivative if it matters.
 """
 
 from __future__ import annotations
