@@ -26,7 +26,7 @@ Which one to use:
 
 Differences from ``torch.optim``, on purpose: there is one parameter group, so the learning
 rate is a plain attribute ``optimizer.lr`` (what schedulers read and write, where PyTorch uses
-``optimizer.param_groups[0]["lr"]``); one step counter ``optimizer.steps`` serves all
+``optimizer.param_groups[0]["lr"]``); one step counter ``optimizer.step_count`` serves all
 parameters; ``state_dict()`` is a JSON-ready dict of floats and lists.
 """
 
@@ -122,7 +122,7 @@ class Optimizer:
     Subclasses name their hyperparameters (``_hyperparameters``, set through
     ``_configure``) and buffers (``_buffers``, one float per parameter each), and write
     ``_update(i, x, g)``: the new value of parameter ``i`` from its value ``x`` and gradient
-    ``g`` at step number ``self.steps`` (1 for the first step).
+    ``g`` at step number ``self.step_count`` (1 for the first step).
     """
 
     _hyperparameters: tuple[str, ...] = ()
@@ -133,7 +133,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value]) -> None:
         self.params = _parameter_list(params)
-        self.steps = 0
+        self.step_count = 0
         self.state: dict[str, list[float]] = {name: [0.0] * len(self.params)
                                               for name in self._buffers}
 
@@ -150,7 +150,7 @@ class Optimizer:
 
     def step(self) -> None:
         """One update of every parameter from its current ``grad`` (negated if ``maximize``)."""
-        self.steps += 1
+        self.step_count += 1
         for i, p in enumerate(self.params):
             g = -p.grad if self.maximize else p.grad
             p.data = self._update(i, p.data, g)
@@ -172,7 +172,7 @@ class Optimizer:
         return {
             "optimizer": type(self).__name__,
             "hyperparameters": hyper,
-            "step": self.steps,
+            "step": self.step_count,
             "state": {name: list(values) for name, values in self.state.items()},
         }
 
@@ -207,7 +207,7 @@ class Optimizer:
             self._configure(**hyper)
         except TypeError as error:
             raise ValueError(f"bad hyperparameter in state dict: {error}") from error
-        self.steps = step
+        self.step_count = step
         self.state = restored
 
     def _checked_buffer(self, name: str, values: object) -> list[float]:
@@ -273,7 +273,7 @@ class SGD(Optimizer):
             g = g + self.weight_decay * x
         if self.momentum != 0:
             buffer = self.state["momentum_buffer"]
-            if self.steps == 1:
+            if self.step_count == 1:
                 buffer[i] = g
             else:
                 buffer[i] = buffer[i] * self.momentum + (1 - self.dampening) * g
@@ -341,7 +341,7 @@ class Adam(Optimizer):
 
     def _update(self, i: int, x: float, g: float) -> float:
         b1, b2 = self.betas
-        t = self.steps
+        t = self.step_count
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
         x = _decay_and_track_moments(self, i, x, g, self._decoupled_weight_decay)
         step_size = self.lr / (1 - b1**t)
@@ -419,7 +419,7 @@ class RAdam(Optimizer):
 
     def _update(self, i: int, x: float, g: float) -> float:
         b1, b2 = self.betas
-        t = self.steps
+        t = self.step_count
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
         x = _decay_and_track_moments(self, i, x, g, self.decoupled_weight_decay)
         bias_correction1 = 1 - b1**t

@@ -124,9 +124,9 @@ def run_in_process(monkeypatch, capsys, tmp_path, *options: str) -> Run:
     real = training.train_epoch
 
     def spy(model, optimizer, X, y, loss, *, batch_size, seed, l2=0.0):
-        before = optimizer.steps
+        before = optimizer.step_count
         mean = real(model, optimizer, X, y, loss, batch_size=batch_size, seed=seed, l2=l2)
-        calls.append((model, optimizer, loss, batch_size, seed, optimizer.steps - before))
+        calls.append((model, optimizer, loss, batch_size, seed, optimizer.step_count - before))
         return mean
 
     monkeypatch.setattr(training, "train_epoch", spy)

@@ -366,7 +366,7 @@ def test_load_state_dict_rejects_what_does_not_fit_and_changes_nothing(change, m
     target = optim.Adam([Value(v) for v in START], lr=0.2)
     with pytest.raises(ValueError, match=message):
         target.load_state_dict(state)
-    assert (target.steps, target.lr, target.state["exp_avg"]) == (0, 0.2, [0.0] * 4)
+    assert (target.step_count, target.lr, target.state["exp_avg"]) == (0, 0.2, [0.0] * 4)
 
 
 def test_state_dict_is_a_copy():
