@@ -62,7 +62,7 @@ class DefinedOp:
                 raise TypeError(f"{self.name}() input {i} must be a Value or a number, "
                                 f"not {type(x).__name__}")
             numbers.append(number)
-        out = self._number(self.forward(*numbers), "forward")
+        out = self._forward(numbers)
         values = tuple(x for x in inputs if type(x) is Value)
         if not values:
             return out
@@ -96,12 +96,14 @@ class DefinedOp:
             return [g * d for d in local]
         return [g * d for d, c in zip(local, template) if c is None]
 
-    def _number(self, x: object, what: str) -> float:
-        number = as_number(x)
-        if number is None or isinstance(x, bool):
-            raise TypeError(f"the {what} of {self.name!r} returned {type(x).__name__} {x!r}, "
+    def _forward(self, numbers: list[float]) -> float:
+        """``forward`` on the inputs' numbers, which must give a number (a float back)."""
+        y = self.forward(*numbers)
+        out = as_number(y)
+        if out is None or isinstance(y, bool):
+            raise TypeError(f"the forward of {self.name!r} returned {type(y).__name__} {y!r}, "
                             "not a number")
-        return number
+        return out
 
     def __repr__(self) -> str:
         return f"define_op({self.name!r}, arity {self.arity})"

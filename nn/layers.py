@@ -221,7 +221,7 @@ class MLP(Module):
     def _plan(self) -> list[tuple[Module, str | None | bool]]:
         """``self.layers`` as (module, activation fused into it, or False: called as is)."""
         modules = self.layers.modules
-        kept = self.__dict__.get("_planned")
+        kept = getattr(self, "_planned", None)
         if kept is not None and kept[0] == modules:
             return kept[1]
         plan: list[tuple[Module, str | None | bool]] = []
@@ -237,7 +237,7 @@ class MLP(Module):
                 plan.append((module, False))
                 i += 1
         # Cached with a copy of the list, so that any change to it is seen at the next call.
-        self.__dict__["_planned"] = (list(modules), plan)
+        self._planned = (list(modules), plan)
         return plan
 
     def config(self) -> dict[str, Any]:

@@ -55,31 +55,29 @@ def train_mlp(seed: int) -> list[float]:
 def train_searched(seed: int) -> list[float]:
     """Elementary ops, the graph grown from nodes made before a backward: the search path."""
     w = [Value(0.1 * seed + 0.3), Value(-0.2), Value(0.05 * seed)]
+    opt = optim.SGD(w, lr=0.1)
     for step in range(STEPS):
         h = (w[0] * (0.5 + 0.01 * step)).tanh()
         Value(0.0).backward()  # a new tape: h is older than it, so backward searches
         y = (h * w[1] + w[2]).sigmoid() - 0.25 * h
         loss = y * y + (w[0] - w[2]) ** 2
-        for p in w:
-            p.grad = 0.0
+        opt.zero_grad()
         loss.backward()
-        for p in w:
-            p.data -= 0.1 * p.grad
+        opt.step()
     return [p.data for p in w]
 
 
 def train_double_backward(seed: int) -> list[float]:
     """A gradient penalty: ``grad(create_graph=True)`` inside the loss, then backward."""
     w = [Value(0.2 + 0.01 * seed), Value(-0.4), Value(0.7)]
+    opt = optim.SGD(w, lr=0.05)
     for _ in range(STEPS // 2):
         loss = (w[0] * w[1] + w[2].tanh() * w[0]).exp() * 0.1
         gs = grad(loss, w, create_graph=True)
         total = loss + vsum([g * g for g in gs])
-        for p in w:
-            p.grad = 0.0
+        opt.zero_grad()
         total.backward()
-        for p in w:
-            p.data -= 0.05 * p.grad
+        opt.step()
     return [p.data for p in w]
 
 
