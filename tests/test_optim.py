@@ -135,9 +135,12 @@ def test_100_steps_give_torch_optims_parameters(config):
 # Then every update must give PyTorch's very floats, step after step. The gradients are
 # set by hand (a formula of the step and the parameter, the same floats on both sides), so
 # only the update rules are compared. (One more source of differences remains: PyTorch's
-# float64 sqrt is not always correctly rounded, about 0.7% of inputs on this project's
-# machine, e.g. 0.29672100483895547 gives 0.5447210339604626 where math.sqrt gives the nearer
-# ...627. The runs below meet none of those inputs; a new configuration might.)
+# float64 sqrt is not always correctly rounded: about 0.7% of inputs on one machine of this
+# project's, e.g. 0.29672100483895547 gives 0.5447210339604626 where math.sqrt gives the
+# nearer ...627, and other inputs on other processors. The oracle run therefore records
+# each step at which torch's sqrt of a parameter's exp_avg_sq differs from math.sqrt's; each
+# parameter evolves on its own, so its bits must agree up to its first such step, and stay
+# within rounding, rel 1e-13, after it.)
 
 BIT_STEPS = 30
 BIT_CONFIGS = CONFIGS + [
@@ -173,13 +176,18 @@ def bit_trajectories_torch():
     for name, kwargs in BIT_CONFIGS:
         params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
         opt = getattr(torch.optim, name)(params, foreach=False, **kwargs)
-        trajectory = []
+        trajectory, misrounded = [], [None] * len(params)
         for step in range(BIT_STEPS):
             for p, g in zip(params, hand_gradients(step, [p.item() for p in params])):
                 p.grad = torch.tensor(g, dtype=torch.float64)
             opt.step()
             trajectory.append([p.item() for p in params])
-        trajectories.append(trajectory)
+            for i, p in enumerate(params):
+                square = opt.state[p].get("exp_avg_sq")
+                if (square is not None and misrounded[i] is None
+                        and square.sqrt().item() != math.sqrt(square.item())):
+                    misrounded[i] = step  # torch's sqrt, not the update rule, decides from here
+        trajectories.append((trajectory, misrounded))
     return trajectories
 
 
@@ -198,8 +206,14 @@ def torch_trajectories():
 @pytest.mark.parametrize("k", range(len(BIT_CONFIGS)), ids=[config_id(c) for c in BIT_CONFIGS])
 def test_every_update_gives_torchs_bits_without_fused_multiply_add(k, torch_trajectories):
     ours = bit_trajectory_ours(*BIT_CONFIGS[k])
-    for step, (mine, theirs) in enumerate(zip(ours, torch_trajectories[k])):
-        assert mine == theirs, f"step {step + 1}: {mine} vs torch {theirs}"  # == on floats: bits
+    theirs, misrounded = torch_trajectories[k]
+    for step, (mine, torchs) in enumerate(zip(ours, theirs)):
+        for i, (x, xt) in enumerate(zip(mine, torchs)):
+            where = f"step {step + 1}, parameter {i}: {x} vs torch {xt}"
+            if misrounded[i] is None or step < misrounded[i]:
+                assert x == xt, where  # == on floats: the same bits
+            else:
+                assert x == pytest.approx(xt, rel=1e-13, abs=0.0), where
 
 
 def rho(t, beta2):
