@@ -213,11 +213,11 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
             out = _new(Value)
             out.grad = 0.0
-            out._number = next(numbers)
             if not recording:
                 out.data = act(z)
-                out._op, out._a, out._b, out._tape = LEAF, None, None, None
+                out._number, out._op, out._a, out._b = 0, LEAF, None, None
             else:
+                out._number = next(numbers)
                 if off_when_negative and z <= 0:
                     # An off ReLU sends nothing back: an op node without parents.
                     out.data = 0.0 if z < 0 else z

@@ -52,9 +52,14 @@ class ThreadState:
 
     def new_tape(self) -> None:
         """Start a new tape (after a backward, or when this one is full)."""
-        old, self.tape = self.tape, Tape()
+        self.tape.close()
+        self.tape = Tape()
         self.recording = self.tape if self._grad_enabled else None
-        old.close()
+
+    def __del__(self) -> None:  # the thread has ended: its tape no longer records
+        tape = getattr(self, "tape", None)
+        if tape is not None:
+            tape.close()
 
 
 class _PerThread(threading.local):

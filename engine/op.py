@@ -15,7 +15,8 @@ both speed and memory):
   tuples of Values for a neuron with Value inputs (its weights and bias; its inputs).
 * ``_number`` counts creations. Backward visits nodes in decreasing ``_number``, the order
   PyTorch's engine uses, so that gradients are summed in the same order and agree to the bit.
-* ``_tape`` is the tape that knows the node (``tape.py``): the list backward reads.
+* A recorded node's ``_number`` also tells which tape knows it (``tape.py``); 0 marks a leaf
+  made under ``no_grad``, which no tape knows.
 
 Derivatives are written once and work for two kinds of numbers: with floats for an
 ordinary ``backward()``, and with Values for ``grad(..., create_graph=True)``, where the

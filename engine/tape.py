@@ -7,25 +7,33 @@ inputs exist before the op runs. So every op node is also appended to a list her
 made, and backward walks that list from the output back to the start.
 
 The tape is a cache. Backward uses it only when it provably holds every op node the output
-depends on, and searches the graph otherwise; the gradients are the same either way. Each
-node remembers the tape that knows it (``node._tape``): for an op node, the tape it was
-recorded on. When an op uses an input that the current tape does not know, the tape notes
-it: a leaf joins the tape's list of leaves (backward needs them: a leaf adds a call's whole
-gradient to what it held, ``old + sum``, as PyTorch does); an op node that is not on this
-tape (made before the last backward, or by another thread) means the tape no longer holds
-whole graphs, and backward searches instead.
+depends on, and searches the graph otherwise; the gradients are the same either way.
+
+Which Values a tape knows follows from creation numbers (``_number``, one counter for all
+threads). A tape starts at a number, ``start``; every op node recorded on it, and every
+leaf made while it records, gets a number from ``start`` on. A leaf made under ``no_grad``
+gets 0. So when an op uses an input numbered below ``start``, the tape notes it: a leaf
+joins the tape's list of leaves (backward needs them: a leaf adds a call's whole gradient to
+what it held, ``old + sum``, as PyTorch does); an op node means the tape no longer holds
+whole graphs (it grew out of an older one), and backward searches instead.
 
 Recording a node takes three steps, written in two places for speed: ``make_node`` and
 ``make_node2`` (``value.py``, one node at a time) and ``record_layer`` (below, a layer of
 neurons at a time; ``neuron_prefixes`` and ``note_inputs`` note their inputs): the node
-points to the tape (``_tape``), every input the tape does not know is noted, and the
-node is appended to ``ops``; a full tape is then replaced.
+takes the next number, every input numbered below ``start`` is noted, and the node is
+appended to ``ops``; a full tape is then replaced.
 
 Each thread has its own tape (``mode.ThreadState``), so graphs built and backpropagated in
-different threads never meet here. Every backward replaces its thread's tape by a new one,
-so a training loop keeps one step's graph on it at a time; a tape that grows past
-``LIMIT`` nodes (graphs built but never backpropagated, without ``no_grad``) is replaced
-too, so it never holds more than that.
+different threads never meet here. Numbers alone cannot tell threads apart, though: a node
+another thread made after ``start`` has a number this tape would take for its own. So
+before backward trusts a tape, it asks whether any other thread recorded a Value numbered
+from ``start`` on (``others_since``: one look at each thread's newest number); if one did,
+backward searches. Threads that record one after another never trigger it, and neither
+do threads that only evaluate under ``no_grad``.
+
+Every backward replaces its thread's tape by a new one, so a training loop keeps one step's
+graph on it at a time; a tape that grows past ``LIMIT`` numbers (graphs built but never
+backpropagated, without ``no_grad``) is replaced too, so it never holds more than that.
 
 Python's cycle collector also gains: a node referenced by this list is seen as alive at
 once, instead of first being taken for garbage (nothing older refers to it) and then moved
@@ -34,6 +42,7 @@ back when a younger node is found to use it.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import count
@@ -43,53 +52,68 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.value import Value
 
-numbers = count()
-"""Creation numbers: every Value takes the next one, in every thread (``next`` is atomic)."""
+numbers = count(1)
+"""Creation numbers of recorded Values, in every thread (``next`` is atomic); 0 is unrecorded."""
 
 creation_number = attrgetter("_number")
 """A node's creation number (its private ``_number``): the key that orders nodes as made."""
 
 LIMIT = 1_000_000
-"""Op nodes a tape holds at most: about 150 MB of graph kept alive in the worst case."""
+"""Creation numbers a tape spans at most: about 150 MB of graph kept alive in the worst case."""
 
 
 class Tape:
     """The op nodes one thread recorded since its last backward, and the leaves they use."""
 
-    __slots__ = ("complete", "layers", "leaves", "ops", "stop")
+    __slots__ = ("complete", "layers", "leaves", "newest_leaf", "ops", "start", "stop")
 
     def __init__(self) -> None:
         self.ops: list[Value] = []
         """Op nodes recorded on this tape, oldest first."""
         self.leaves: list[Value] = []
-        """Leaves that ops on this tape use (repeats possible)."""
+        """Leaves made while this tape recorded, and older leaves its ops use (repeats possible)."""
+        self.newest_leaf = 0
+        """The number of the last leaf made while this tape recorded (0: none)."""
         self.complete = True
-        """False once an op on this tape uses an op node that is not on it."""
+        """False once an op on this tape uses an op node that is older than the tape."""
         self.layers: dict[int, tuple] = {}
         """Neuron inputs noted per layer, see ``neuron_prefixes``."""
-        self.stop = next(numbers) + LIMIT
+        self.start = next(numbers)
+        """The first creation number this tape records: everything older is noted when used."""
+        self.stop = self.start + LIMIT
         """The creation number from which this tape is full."""
+        with _lock:
+            _open.add(self)
+
+    def newest(self) -> int:
+        """The number of the newest Value recorded on this tape (0: none)."""
+        ops = self.ops
+        return max(ops[-1]._number if ops else 0, self.newest_leaf)
+
+    def record_leaf(self, leaf: Value, number: int) -> bool:
+        """Note a leaf made while this tape records; True when the tape is now full."""
+        self.leaves.append(leaf)
+        self.newest_leaf = number
+        return number >= self.stop
 
     def record_layer(self, nodes: list[Value]) -> bool:
         """Put op nodes made together on this tape (a layer of neurons: ``fused.py``, which
         has noted their inputs already); True when the tape is now full."""
-        for node in nodes:
-            node._tape = self
         self.ops.extend(nodes)
         return bool(nodes) and nodes[-1]._number >= self.stop
 
     def note_input(self, x: Value) -> None:
-        """Note an input of a new op node that this tape does not know yet."""
+        """Note an input of a new op node that is older than this tape."""
         if x.is_leaf:
-            x._tape = self
             self.leaves.append(x)
         else:
             self.complete = False
 
     def note_inputs(self, inputs: Sequence[Value]) -> None:
-        """``note_input`` for each input of a new n-ary op node that this tape does not know."""
+        """``note_input`` for each input of a new n-ary op node that is older than this tape."""
+        start = self.start
         for x in inputs:
-            if x._tape is not self:
+            if x._number < start:
                 self.note_input(x)
 
     def neuron_prefixes(self, weights: Sequence[Sequence[Value]], biases: Sequence[Value]
@@ -116,11 +140,14 @@ class Tape:
         """Root's op nodes (in creation order, root last) and leaves, or None.
 
         None when this tape may not hold the whole graph: root is not on it (or is a leaf),
-        or some op node on it uses an op node that is not. The op nodes returned may
-        include nodes of other graphs made in between; their gradient stays 0. The leaves
-        may include other graphs' leaves too; they receive nothing.
+        some op node on it uses an op node that is not, or another thread recorded Values
+        since this tape started. The op nodes returned may include nodes of other graphs
+        made in between; their gradient stays 0. The leaves may include other graphs'
+        leaves too; they receive nothing.
         """
-        if root._tape is not self or not self.complete or root._op.kind in ("leaf", "constant"):
+        if root._number < self.start or not self.complete or root._op.kind in ("leaf", "constant"):
+            return None
+        if others_since(self):
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).
@@ -128,8 +155,28 @@ class Tape:
         return nodes, list(dict.fromkeys(self.leaves))
 
     def close(self) -> None:
-        """Let go of every node, once this tape is replaced (nodes still point to it)."""
+        """Let go of every node, once this tape is replaced or its thread has ended."""
+        global _closed_newest
+        with _lock:
+            _closed_newest = max(_closed_newest, self.newest())
+            _open.discard(self)
         self.ops.clear()
         self.leaves.clear()
         self.layers.clear()
         self.complete = False
+
+
+# What backward asks before trusting a tape: did another thread record since it started?
+_open: set[Tape] = set()
+"""The tapes of live threads (each thread's current one)."""
+_closed_newest = 0
+"""The newest number recorded on any tape closed so far."""
+_lock = threading.Lock()
+
+
+def others_since(tape: Tape) -> bool:
+    """True when some other tape, open or closed, recorded a Value numbered from tape.start on."""
+    with _lock:  # a consistent view: a tape being closed is either open or counted as closed
+        if _closed_newest >= tape.start:
+            return True
+        return any(t.newest() >= tape.start for t in _open if t is not tape)

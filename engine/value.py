@@ -48,7 +48,7 @@ class Value:
     ``backward()`` calls, like PyTorch's ``.grad``; call ``zero_grad()`` to reset.
     """
 
-    __slots__ = ("_a", "_b", "_number", "_op", "_tape", "data", "grad")
+    __slots__ = ("_a", "_b", "_number", "_op", "data", "grad")
 
     data: float
     grad: float
@@ -63,8 +63,14 @@ class Value:
         self._op, self._a, self._b = LEAF, None, None
         if label != "":
             self.label = label  # a labelled copy of LEAF (a TypeError if not a str)
-        self._number = next(_numbers)
-        self._tape = None  # no tape knows it yet; the first op that uses it notes it
+        state = this_thread.state
+        tape = state.recording
+        if tape is None:
+            self._number = 0  # unrecorded: every tape notes it when an op first uses it
+        else:
+            self._number = number = next(_numbers)
+            if tape.record_leaf(self, number):
+                state.new_tape()
 
     # ---- addition and subtraction ----------------------------------------------------------
 
@@ -470,23 +476,23 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
     (``a`` and ``b`` tuples, whose caller notes their inputs itself, see ``fused.py``);
     ``make_node2`` is the same for two Value inputs. This runs once per op, so it is written
     for speed: the node is made without calling ``__init__``, and the tape's bookkeeping
-    (``tape.py``) is one identity test per input.
+    (``tape.py``) is one comparison per input.
     """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._number = number = next(_numbers)
     state = this_thread.state
     tape = state.recording
     if tape is not None:
-        out._op, out._a, out._b, out._tape = op, a, b, tape
-        if op.kind == "unary" and a._tape is not tape:
+        out._number = number = next(_numbers)
+        out._op, out._a, out._b = op, a, b
+        if op.kind == "unary" and a._number < tape.start:
             tape.note_input(a)
         tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()
     else:
-        out._op, out._a, out._b, out._tape = LEAF, None, None, None
+        out._number, out._op, out._a, out._b = 0, LEAF, None, None
     if state.anomaly_enabled and not math.isfinite(data):
         report_forward_anomaly(op, data, a, b)
     return out
@@ -497,20 +503,21 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._number = number = next(_numbers)
     state = this_thread.state
     tape = state.recording
     if tape is not None:
-        out._op, out._a, out._b, out._tape = op, a, b, tape
-        if a._tape is not tape:
+        out._number = number = next(_numbers)
+        out._op, out._a, out._b = op, a, b
+        start = tape.start
+        if a._number < start:
             tape.note_input(a)
-        if b._tape is not tape:
+        if b._number < start:
             tape.note_input(b)
         tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()
     else:
-        out._op, out._a, out._b, out._tape = LEAF, None, None, None
+        out._number, out._op, out._a, out._b = 0, LEAF, None, None
     if state.anomaly_enabled and not math.isfinite(data):
         report_forward_anomaly(op, data, a, b)
     return out

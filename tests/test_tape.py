@@ -305,12 +305,16 @@ def test_a_chain_longer_than_LIMIT_still_gets_the_exact_gradient(monkeypatch):
     assert identical(v.data, vt.item()) and identical(x.grad, xt.grad.item())
 
 
-def test_leaves_reach_the_tape_only_when_an_op_uses_them():
-    leaves = [Value(float(k)) for k in range(100)]
-    assert the_tape().leaves == []
-    leaves[7] * 2.0
-    leaves[7] + leaves[7]
-    assert the_tape().leaves == [leaves[7]]  # noted once, however often it is used
+def test_a_leaf_joins_the_tape_when_made_or_when_an_op_first_uses_it():
+    older = Value(1.0)
+    with no_grad():
+        unrecorded = Value(2.0)
+    empty_the_tape()
+    new = [Value(float(k)) for k in range(3)]
+    assert the_tape().leaves == new  # made while the tape records
+    y = (older * 2.0 + older) * unrecorded + new[1]
+    assert the_tape().leaves == [*new, older, older, unrecorded]  # noted at each use
+    assert the_tape().graph_of(y)[1] == [*new, older, unrecorded]  # each leaf once
 
 
 def test_the_tape_never_holds_more_than_LIMIT_op_nodes(monkeypatch):

@@ -24,10 +24,14 @@ from engine import (
     no_grad,
     vsum,
 )
-from engine.mode import is_anomaly_enabled
+from engine.mode import current, is_anomaly_enabled
 from nn import MLP, data, losses, optim
 
 STEPS = 60
+
+
+def this_tape():
+    return current().tape
 
 
 @pytest.fixture
@@ -224,3 +228,61 @@ def test_a_graph_built_across_two_threads_gets_the_gradient_of_one_built_in_one(
     y1, x1 = y_and_x(lambda build: build())
     y1.backward()
     assert x.grad == x1.grad != 0.0
+
+
+def test_a_leaf_and_a_node_from_a_thread_still_running_get_the_exact_gradient():
+    made, go_on = {}, threading.Event()
+
+    def build() -> None:
+        made["x"] = x = Value(0.7)  # numbered after our tape started, but on the worker's
+        made["h"] = (x * 3.0).tanh()
+        made["ready"].set()
+        go_on.wait(10)  # stays alive (its tape open) while we backpropagate
+
+    made["ready"] = threading.Event()
+    worker = threading.Thread(target=build)
+    Value(0.0).backward()  # our tape starts before the worker records
+    worker.start()
+    made["ready"].wait(10)
+    x, h = made["x"], made["h"]
+    y = h * x + x
+    assert this_tape().graph_of(y) is None  # another thread recorded since: search
+    y.backward()
+    go_on.set()
+    worker.join()
+    x1 = Value(0.7)
+    ((x1 * 3.0).tanh() * x1 + x1).backward()
+    assert x.grad == x1.grad != 0.0
+
+
+def test_a_thread_that_only_evaluates_under_no_grad_leaves_the_tape_trusted():
+    model = MLP(2, [4, 1], seed=1)
+    stop = threading.Event()
+
+    def evaluate() -> None:
+        with no_grad():
+            while not stop.is_set():
+                model([0.1, 0.2])
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    try:
+        for _ in range(20):
+            loss = model([0.3, -0.4]) ** 2
+            assert this_tape().graph_of(loss) is not None
+            loss.backward()
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_an_ended_thread_leaves_no_tape_behind():
+    from engine import tape
+
+    before = len(tape._open)
+    workers = [threading.Thread(target=lambda: (Value(1.0) * 2.0).backward()) for _ in range(20)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(tape._open) == before
