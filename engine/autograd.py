@@ -80,6 +80,7 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], exactly_roots: b
     root.grad = seed
     depends: set[Value] | None = None  # the op nodes root depends on, found if ever needed
     check = this_thread.state.anomaly_enabled
+    read: dict[int, list[float]] = {}  # id of a tuple of inputs: their numbers
     # The loop below is ``contributions(node, g)`` written out per kind: this is the hot
     # path of training, and inlining saves a call and a tuple for every node.
     for node in reversed(ops):
@@ -111,10 +112,18 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], exactly_roots: b
                 _check_backward(node, (d,))
         elif kind == "nary" or kind == "neuron":
             parents, b = node._a, node._b
+            # The nodes of a layer share one tuple of weights (and, in a batch, the nodes of
+            # one data point one tuple of inputs): their numbers are read once per backward.
+            numbers = read.get(id(parents))
+            if numbers is None:
+                numbers = read[id(parents)] = [p.data for p in parents]
             if kind == "nary":
-                ds = op.derivative(g, node.data, [p.data for p in parents], b)
+                ds = op.derivative(g, node.data, numbers, b)
             else:  # a neuron: weights and bias, then its inputs
-                ds = op.derivative(g, node.data, [p.data for p in parents], [x.data for x in b])
+                inputs = read.get(id(b))
+                if inputs is None:
+                    inputs = read[id(b)] = [x.data for x in b]
+                ds = op.derivative(g, node.data, numbers, inputs)
                 parents += b
             for p, d in zip(parents, ds):
                 p.grad += d
