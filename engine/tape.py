@@ -11,17 +11,18 @@ depends on, and searches the graph otherwise; the gradients are the same either 
 
 Which Values a tape knows follows from creation numbers (``_number``, one counter for all
 threads). A tape starts at a number, ``start``; every op node recorded on it, and every
-leaf made while it records, gets a number from ``start`` on. A leaf made under ``no_grad``
-gets 0. So when an op uses an input numbered below ``start``, the tape notes it: a leaf
-joins the tape's list of leaves (backward needs them: a leaf adds a call's whole gradient to
-what it held, ``old + sum``, as PyTorch does); an op node means the tape no longer holds
-whole graphs (it grew out of an older one), and backward searches instead.
+leaf made while it records (``leaves``), gets a number from ``start`` on. A leaf made under
+``no_grad`` gets 0. So when an op uses an input numbered below ``start``, the tape notes it
+in ``older``. At backward, the leaves there join ``leaves`` (backward needs them all: a
+leaf adds a call's whole gradient to what it held, ``old + sum``, as PyTorch does); an op
+node there means the tape does not hold whole graphs (one grew out of an older graph), and
+backward searches instead.
 
 Recording a node takes three steps, written in two places for speed: ``make_node`` and
 ``make_node2`` (``value.py``, one node at a time) and ``record_layer`` (below, a layer of
 neurons at a time; ``neuron_prefixes`` and ``note_inputs`` note their inputs): the node
-takes the next number, every input numbered below ``start`` is noted, and the node is
-appended to ``ops``; a full tape is then replaced.
+takes the next number, every input numbered below ``start`` is appended to ``older``, and
+the node is appended to ``ops``; a full tape is then replaced.
 
 Each thread has its own tape (``mode.ThreadState``), so graphs built and backpropagated in
 different threads never meet here. Numbers alone cannot tell threads apart, though: a node
@@ -65,17 +66,17 @@ LIMIT = 1_000_000
 class Tape:
     """The op nodes one thread recorded since its last backward, and the leaves they use."""
 
-    __slots__ = ("complete", "layers", "leaves", "newest_leaf", "ops", "start", "stop")
+    __slots__ = ("layers", "leaves", "newest_leaf", "older", "ops", "start", "stop")
 
     def __init__(self) -> None:
         self.ops: list[Value] = []
         """Op nodes recorded on this tape, oldest first."""
         self.leaves: list[Value] = []
-        """Leaves made while this tape recorded, and older leaves its ops use (repeats possible)."""
+        """Leaves made while this tape recorded, oldest first."""
+        self.older: list[Value] = []
+        """Inputs older than this tape of the op nodes on it (repeats possible)."""
         self.newest_leaf = 0
         """The number of the last leaf made while this tape recorded (0: none)."""
-        self.complete = True
-        """False once an op on this tape uses an op node that is older than the tape."""
         self.layers: dict[int, tuple] = {}
         """Neuron inputs noted per layer, see ``neuron_prefixes``."""
         self.start = next(numbers)
@@ -102,19 +103,10 @@ class Tape:
         self.ops.extend(nodes)
         return bool(nodes) and nodes[-1]._number >= self.stop
 
-    def note_input(self, x: Value) -> None:
-        """Note an input of a new op node that is older than this tape."""
-        if x._op.kind == "leaf":  # x.is_leaf, without a property call: this runs per input
-            self.leaves.append(x)
-        else:
-            self.complete = False
-
     def note_inputs(self, inputs: Sequence[Value]) -> None:
-        """``note_input`` for each input of a new n-ary op node that is older than this tape."""
+        """Note the inputs older than this tape among those of a new n-ary op node."""
         start = self.start
-        for x in inputs:
-            if x._number < start:
-                self.note_input(x)
+        self.older.extend([x for x in inputs if x._number < start])
 
     def neuron_prefixes(self, weights: Sequence[Sequence[Value]], biases: Sequence[Value]
                         ) -> list[tuple[Value, ...]]:
@@ -142,17 +134,18 @@ class Tape:
         None when this tape may not hold the whole graph: root is not on it (or is a leaf),
         some op node on it uses an op node that is not, or another thread recorded Values
         since this tape started. The op nodes returned may include nodes of other graphs
-        made in between; their gradient stays 0. The leaves may include other graphs'
-        leaves too; they receive nothing.
+        made in between; their gradient stays 0. The leaves may include other graphs' leaves
+        too; they receive nothing.
         """
-        if root._number < self.start or not self.complete or root._op.kind in ("leaf", "constant"):
+        if root._number < self.start or root._op.kind in ("leaf", "constant"):
             return None
-        if others_since(self):
+        older = dict.fromkeys(self.older)
+        if any(x._op.kind != "leaf" for x in older) or others_since(self):
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).
         nodes = ops if ops[-1] is root else ops[: bisect_right(ops, root._number, key=creation_number)]
-        return nodes, list(dict.fromkeys(self.leaves))
+        return nodes, [*self.leaves, *older]
 
     def close(self) -> None:
         """Let go of every node, once this tape is replaced or its thread has ended."""
@@ -162,8 +155,8 @@ class Tape:
             _open.discard(self)
         self.ops.clear()
         self.leaves.clear()
+        self.older.clear()
         self.layers.clear()
-        self.complete = False
 
 
 # What backward asks before trusting a tape: did another thread record since it started?

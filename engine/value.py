@@ -487,7 +487,7 @@ def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
         out._number = number = next(_numbers)
         out._op, out._a, out._b = op, a, b
         if op.kind == "unary" and a._number < tape.start:
-            tape.note_input(a)
+            tape.older.append(a)
         tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()
@@ -510,9 +510,9 @@ def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
         out._op, out._a, out._b = op, a, b
         start = tape.start
         if a._number < start:
-            tape.note_input(a)
+            tape.older.append(a)
         if b._number < start:
-            tape.note_input(b)
+            tape.older.append(b)
         tape.ops.append(out)
         if number >= tape.stop:
             state.new_tape()

@@ -60,6 +60,7 @@ FUSED = "engine/fused.py"
 IEEE = "engine/ieee.py"
 AUTOGRAD = "engine/autograd.py"
 OPTIM = "nn/optim.py"
+TAPE = "engine/tape.py"
 
 MUTANTS: list[Mutant] = [
     # ---- the survivors a review found, each now with a test that kills it ----------------
@@ -230,6 +231,22 @@ MUTANTS: list[Mutant] = [
     _m("grad() with respect to an op node counts only its first user", AUTOGRAD,
        "            g = grads.get(node)\n", "            g = grads.pop(node, None)\n",
        "test_autograd.py"),
+    # ---- the tape without a field in the node (creation numbers tell who knows a node) ----
+    _m("backward trusts a tape that another thread recorded beside", TAPE,
+       "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
+       "if any(x._op.kind != \"leaf\" for x in older):", "test_threads.py"),
+    _m("a closed tape forgets its newest number", TAPE,
+       "            _closed_newest = max(_closed_newest, self.newest())\n", "",
+       "test_threads.py"),
+    _m("an older op node among the inputs goes unnoticed", TAPE,
+       "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
+       "if others_since(self):", "test_tape.py"),
+    _m("a leaf made while recording does not join the tape", VALUE,
+       "            if tape.record_leaf(self, number):\n                state.new_tape()\n",
+       "", "test_tape.py", "test_autograd.py"),
+    _m("a neuron's inputs read from the weights' cache entry", AUTOGRAD,
+       "                inputs = read.get(id(b))\n", "                inputs = read.get(id(parents))\n",
+       "test_fused.py"),
 ]
 
 
