@@ -286,3 +286,22 @@ def test_an_ended_thread_leaves_no_tape_behind():
     for w in workers:
         w.join()
     assert len(tape._open) == before
+
+
+def test_a_node_from_a_tape_another_thread_has_closed_gets_the_exact_gradient():
+    x = Value(0.7)
+    made = {}
+
+    def build() -> None:
+        made["h"] = (x * 3.0).tanh()
+        Value(1.0).backward()  # this thread's tape, which holds h, is closed and replaced
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    worker.join()
+    y = made["h"] * x
+    assert this_tape().graph_of(y) is None
+    y.backward()
+    x1 = Value(0.7)
+    ((x1 * 3.0).tanh() * x1).backward()
+    assert x.grad == x1.grad != 0.0
