@@ -248,7 +248,7 @@ def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[V
     if kinds == {float}:
         return list(inputs), ()
     if kinds == {Value}:
-        return list(map(_data_of, inputs)), tuple(inputs)
+        return [x.data for x in inputs], tuple(inputs)
     x_data: list[float] = []
     values = 0
     for x in inputs:
