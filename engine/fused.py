@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from operator import attrgetter, mul
+from operator import mul
 from typing import Any
 
 from engine import ieee
@@ -70,7 +70,6 @@ def vsum(values: Iterable[Value | Number]) -> Value:
 _SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
 
 
-_data_of = attrgetter("data")
 
 
 def _python_sum(terms: Iterable[float], start: float) -> float:

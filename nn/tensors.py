@@ -10,6 +10,7 @@ them, so that ``module.py`` can stay about modules.
 from __future__ import annotations
 
 import math
+from itertools import chain
 from typing import Any
 
 from engine import Value
@@ -22,13 +23,16 @@ def shape_of(name: str, tensor: Any) -> Shape:
     """The shape of a parameter tensor; a TypeError if it is not one of the three forms."""
     if type(tensor) is Value:
         return ()
-    if isinstance(tensor, list) and all(type(v) is Value for v in tensor):
+    # Types and lengths are gathered into sets (at C speed: optimizers and zero_grad() ask
+    # for every parameter at each step) and compared with what each form allows.
+    if isinstance(tensor, list) and set(map(type, tensor)) <= {Value}:
         return (len(tensor),)
     if (
         isinstance(tensor, list)
         and tensor
-        and all(isinstance(row, list) and len(row) == len(tensor[0]) for row in tensor)
-        and all(type(v) is Value for row in tensor for v in row)
+        and all(isinstance(row, list) for row in tensor)
+        and len(set(map(len, tensor))) == 1
+        and set(map(type, chain.from_iterable(tensor))) <= {Value}
     ):
         return (len(tensor), len(tensor[0]))
     raise TypeError(
@@ -41,7 +45,7 @@ def flatten(tensor: Tensor) -> list[Value]:
     if type(tensor) is Value:
         return [tensor]
     if tensor and isinstance(tensor[0], list):
-        return [v for row in tensor for v in row]
+        return list(chain.from_iterable(tensor))
     return list(tensor)
 
 
