@@ -118,12 +118,16 @@ def _push_gradients(root: Value, seed: float, ops: list[Value], exactly_roots: b
             if numbers is None:
                 numbers = read[id(parents)] = [p.data for p in parents]
             if kind == "nary":
-                ds = op.derivative(g, node.data, numbers, b)
-            else:  # a neuron: weights and bias, then its inputs
+                inputs = b  # its constants
+            else:  # a neuron's inputs, Values
                 inputs = read.get(id(b))
                 if inputs is None:
                     inputs = read[id(b)] = [x.data for x in b]
-                ds = op.derivative(g, node.data, numbers, inputs)
+            if op.add_into is not None and not check:
+                op.add_into(g, node.data, parents, numbers, b, inputs)  # a fused neuron
+                continue
+            ds = op.derivative(g, node.data, numbers, inputs)
+            if kind == "neuron":  # weights and bias, then its inputs
                 parents += b
             for p, d in zip(parents, ds):
                 p.grad += d

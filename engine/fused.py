@@ -147,10 +147,22 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
         def derivative(g: Any, out: Any, weights_and_bias: Sequence[Any], xs: Sequence[float]) -> list[Any]:
             gz = dz_of(g, _pre_activation(weights_and_bias, xs) if from_z else out)
             return [gz * x for x in xs] + [gz]
+
+    def add_into(g: float, out: float, weights_and_bias: Sequence[Value], wb_numbers: Sequence[float],
+                 xs: Sequence[Any], x_numbers: Sequence[float]) -> None:
+        """``derivative`` on floats, each term added straight into its input's ``.grad``."""
+        gz = dz_of(g, _pre_activation(wb_numbers, x_numbers) if from_z else out)
+        for w, x in zip(weights_and_bias, x_numbers):  # zip stops before the bias
+            w.grad += gz * x
+        weights_and_bias[-1].grad += gz
+        if inputs_are_values:
+            for x, w in zip(xs, wb_numbers):
+                x.grad += gz * w
+
     # tanh, sigmoid, ELU, softplus and GELU flatten out at +-inf, so a finite output can
     # hide an infinite input (whose 0 * inf must give nan).
     return Op(name, "neuron" if inputs_are_values else "nary", derivative,
-              zero_safe=activation in (None, "relu", "leaky_relu"))
+              zero_safe=activation in (None, "relu", "leaky_relu"), add_into=add_into)
 
 
 _NEURON_OPS = {

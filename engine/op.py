@@ -62,22 +62,30 @@ class Op:
     still have an infinite slope (1/x, log, sqrt, powers): there 0 * inf must give nan,
     as it does in PyTorch.
 
+    ``add_into`` (optional, for "nary" and "neuron" ops) is the same rule written for speed:
+    ``add_into(g, out, a, a_numbers, b, b_numbers)`` adds each contribution straight into
+    its input's ``.grad``, in the order ``derivative`` lists them, instead of returning a
+    list (``a_numbers`` and ``b_numbers`` are the inputs' data; for a "nary" op ``b`` is
+    its constants). ``backward()`` uses it where it exists and anomaly detection is off.
+
     ``label`` is the label of the node that holds this op. Nodes share their op, and its
     label is ""; a node that is given a label gets its own labelled copy (``labelled``).
     So a label costs nothing on the many nodes that never get one: a node is one field
     smaller, which makes every node faster to make and to collect.
     """
 
-    __slots__ = ("constant_first", "derivative", "kind", "label", "name", "shared",
-                 "zero_safe")
+    __slots__ = ("add_into", "constant_first", "derivative", "kind", "label", "name",
+                 "shared", "zero_safe")
 
     def __init__(self, name: str, kind: str, derivative: Callable[..., Any],
-                 zero_safe: bool = True, constant_first: bool = False) -> None:
+                 zero_safe: bool = True, constant_first: bool = False,
+                 add_into: Callable[..., None] | None = None) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         self.name = name
         self.kind = kind
         self.derivative = derivative
+        self.add_into = add_into
         self.zero_safe = zero_safe
         self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
         self.label = ""
