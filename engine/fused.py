@@ -255,11 +255,12 @@ def _read_inputs(inputs: Sequence[Value | Number]) -> tuple[list[float], tuple[V
     A mix of numbers and Values turns the numbers into constant leaves, so that every
     input then has a place among the node's parents.
     """
-    kinds = set(map(type, inputs))  # the two usual cases first, at C speed
-    if kinds == {float}:
+    # The two usual cases first, each in one quick pass: a layer's Values, a point's floats.
+    of_values = [x.data for x in inputs if type(x) is Value]
+    if len(of_values) == len(inputs):
+        return of_values, tuple(inputs)
+    if not of_values and set(map(type, inputs)) == {float}:
         return list(inputs), ()
-    if kinds == {Value}:
-        return [x.data for x in inputs], tuple(inputs)
     x_data: list[float] = []
     values = 0
     for x in inputs:
