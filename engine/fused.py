@@ -28,7 +28,7 @@ from typing import Any
 
 from engine import ieee
 from engine.mode import this_thread
-from engine.op import LEAF, Number, Op, as_number, data_of
+from engine.op import LEAF, Number, Op, as_number
 from engine.tape import numbers
 from engine.value import (
     Value,
@@ -93,7 +93,7 @@ def _identity_backward(g: Any, out: Any) -> Any:
 
 
 def _relu_backward(g: Any, out: Any) -> Any:
-    return 0.0 if data_of(out) <= 0 else g
+    return 0.0 if (out if type(out) is float else out.data) <= 0 else g  # data_of(out), inline
 
 
 def _tanh_backward(g: Any, out: Any) -> Any:
@@ -105,7 +105,7 @@ def _sigmoid_backward(g: Any, out: Any) -> Any:
 
 
 def _leaky_relu_backward(g: Any, out: Any) -> Any:
-    return g if data_of(out) > 0 else g * 0.01
+    return g if (out if type(out) is float else out.data) > 0 else g * 0.01  # as above
 
 
 _ACTIVATIONS = {  # name: (forward on z, backward from (g, out)); PyTorch's default settings
