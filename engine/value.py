@@ -66,10 +66,10 @@ class Value:
         state = this_thread.state
         tape = state.recording
         if tape is None:
-            self._number = 0  # unrecorded: every tape notes it when an op first uses it
+            self._number = 0  # no tape knows it: an op that uses it notes it on its tape
         else:
-            self._number = number = next(_numbers)
-            if tape.record_leaf(self, number):
+            self._number = next(_numbers)
+            if tape.record_leaf(self, self._number):
                 state.new_tape()
 
     # ---- addition and subtraction ----------------------------------------------------------
