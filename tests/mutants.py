@@ -201,7 +201,7 @@ MUTANTS: list[Mutant] = [
        "test_autograd.py"),
     _m("fused neuron: weight gradients from the weights", FUSED,
        "return [gz * x for x in xs] + [gz]\n", "return [gz * x for x in xs[::-1]] + [gz]\n",
-       "test_fused.py"),
+       "test_fused.py", "test_reference_backward.py"),
     _m("fused tanh neuron derivative 1 - out", FUSED,
        "    return g * (1.0 - out * out)", "    return g * (1.0 - out)", "test_fused.py"),
     _m("fused relu neuron on at exactly 0", FUSED,
