@@ -43,6 +43,7 @@ back when a younger node is found to use it.
 
 from __future__ import annotations
 
+import os
 import threading
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -165,6 +166,17 @@ _open: set[Tape] = set()
 _closed_newest = 0
 """The newest number recorded on any tape closed so far."""
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock at the fork; in the child that thread
+    # no longer exists, and would never release it.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def others_since(tape: Tape) -> bool:

@@ -9,8 +9,12 @@ and with ``grad(..., create_graph=True)``. And a thread inside ``no_grad()`` or
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
+import time
+import warnings
 from collections.abc import Callable
 
 import pytest
@@ -305,3 +309,36 @@ def test_a_node_from_a_tape_another_thread_has_closed_gets_the_exact_gradient():
     x1 = Value(0.7)
     ((x1 * 3.0).tanh() * x1).backward()
     assert x.grad == x1.grad != 0.0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork exists on POSIX only")
+def test_a_child_forked_while_another_thread_holds_the_tape_lock_can_still_backpropagate():
+    from engine import tape
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tape._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
+        pid = os.fork()
+    if pid == 0:  # the child: one backward needs the lock
+        x = Value(2.0)
+        (x * x).backward()
+        os._exit(0 if x.grad == 4.0 else 1)
+    release.set()
+    holder.join()
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on the tape's lock")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
