@@ -20,7 +20,7 @@ import threading
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING
 
-from engine.tape import Tape
+from engine.tape import Tape, tapes_of_ended_threads
 
 if TYPE_CHECKING:
     from typing import Self
@@ -36,8 +36,8 @@ class ThreadState:
     __slots__ = ("_grad_enabled", "anomaly_enabled", "recording", "tape")
 
     def __init__(self) -> None:
-        self.anomaly_enabled = False
         self.tape = Tape()
+        self.anomaly_enabled = False
         self.grad_enabled = True
 
     @property
@@ -56,10 +56,10 @@ class ThreadState:
         self.tape = Tape()
         self.recording = self.tape if self._grad_enabled else None
 
-    def __del__(self) -> None:  # the thread has ended: its tape no longer records
-        tape = getattr(self, "tape", None)
-        if tape is not None:
-            tape.close()
+    # The thread has ended. The list is bound here, as a default, because this may also run
+    # at interpreter exit, when the module's globals are already gone.
+    def __del__(self, ended: list[Tape] = tapes_of_ended_threads) -> None:
+        ended.append(self.tape)
 
 
 class _PerThread(threading.local):

@@ -149,11 +149,10 @@ class Tape:
         return nodes, [*self.leaves, *older]
 
     def close(self) -> None:
-        """Let go of every node, once this tape is replaced or its thread has ended."""
-        global _closed_newest
+        """Let go of every node, once this tape is replaced."""
         with _lock:
-            _closed_newest = max(_closed_newest, self.newest())
-            _open.discard(self)
+            tapes_of_ended_threads.append(self)
+            _retire_ended()
         self.ops.clear()
         self.leaves.clear()
         self.older.clear()
@@ -165,7 +164,43 @@ _open: set[Tape] = set()
 """The tapes of live threads (each thread's current one)."""
 _closed_newest = 0
 """The newest number recorded on any tape closed so far."""
+tapes_of_ended_threads: list[Tape] = []
+"""Tapes still to be counted as closed, their threads having ended (``ThreadState.__del__``).
+
+A thread's state is freed wherever that happens: even inside ``others_since``, when the
+cycle collector frees it there, or at interpreter exit. So it only appends its tape here,
+an atomic step that needs no lock (taking one could wait for itself), and the tape is
+retired at the next look at the tapes.
+"""
 _lock = threading.Lock()
+
+
+def open_tapes() -> int:
+    """How many tapes of live threads are open (one per thread that used the engine)."""
+    with _lock:
+        _retire_ended()
+        return len(_open)
+
+
+def _retire_ended() -> None:
+    """Count the tapes in ``tapes_of_ended_threads`` as closed (called under ``_lock``)."""
+    global _closed_newest
+    while tapes_of_ended_threads:
+        ended = tapes_of_ended_threads.pop()
+        _closed_newest = max(_closed_newest, ended.newest())
+        _open.discard(ended)
+
+
+def others_since(tape: Tape) -> bool:
+    """True when some other tape, open or closed, recorded a Value numbered from tape.start on."""
+    with _lock:  # a consistent view: a tape being closed is either open or counted as closed
+        _retire_ended()
+        if _closed_newest >= tape.start:
+            return True
+        for other in _open:
+            if other is not tape and other.newest() >= tape.start:
+                return True
+        return False
 
 
 def _after_fork_in_child() -> None:
@@ -177,11 +212,3 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def others_since(tape: Tape) -> bool:
-    """True when some other tape, open or closed, recorded a Value numbered from tape.start on."""
-    with _lock:  # a consistent view: a tape being closed is either open or counted as closed
-        if _closed_newest >= tape.start:
-            return True
-        return any(t.newest() >= tape.start for t in _open if t is not tape)
