@@ -151,8 +151,8 @@ class Tape:
     def close(self) -> None:
         """Let go of every node, once this tape is replaced."""
         with _lock:
-            tapes_of_ended_threads.append(self)
             _retire_ended()
+            _retire(self)
         self.ops.clear()
         self.leaves.clear()
         self.older.clear()
@@ -182,13 +182,17 @@ def open_tapes() -> int:
         return len(_open)
 
 
-def _retire_ended() -> None:
-    """Count the tapes in ``tapes_of_ended_threads`` as closed (called under ``_lock``)."""
+def _retire(tape: Tape) -> None:
+    """Count tape as closed: no longer open, its newest number kept (under ``_lock``)."""
     global _closed_newest
+    _closed_newest = max(_closed_newest, tape.newest())
+    _open.discard(tape)
+
+
+def _retire_ended() -> None:
+    """``_retire`` each tape in ``tapes_of_ended_threads`` (under ``_lock``)."""
     while tapes_of_ended_threads:
-        ended = tapes_of_ended_threads.pop()
-        _closed_newest = max(_closed_newest, ended.newest())
-        _open.discard(ended)
+        _retire(tapes_of_ended_threads.pop())
 
 
 def others_since(tape: Tape) -> bool:

@@ -236,7 +236,7 @@ MUTANTS: list[Mutant] = [
        "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
        "if any(x._op.kind != \"leaf\" for x in older):", "test_threads.py"),
     _m("a closed tape forgets its newest number", TAPE,
-       "        _closed_newest = max(_closed_newest, ended.newest())\n", "",
+       "    _closed_newest = max(_closed_newest, tape.newest())\n", "",
        "test_threads.py"),
     _m("an older op node among the inputs goes unnoticed", TAPE,
        "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
