@@ -26,7 +26,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench.engines import ENGINES, is_installed
+from bench.engines import ENGINES, W1_ONLY, is_installed
 from bench.report import evaluate_targets, format_table, summarize
 from bench.w1_models import W1_MODELS
 from bench.workloads import WORKLOADS
@@ -78,7 +78,7 @@ def unmeasured_status(engine: str, workload: str) -> str | None:
     """Why a pair is not run ("n/a", "no tanh", "not installed"), None if it runs."""
     if workload in W1_MODELS and engine not in W1_MODELS[workload]:
         return "n/a"  # W1p and W1m are chainrule's alone
-    if engine == "torch-batched" and workload not in W1_MODELS:
+    if engine in W1_ONLY and workload not in W1_MODELS:
         return "n/a"
     if engine == "micrograd" and workload == "W2t":
         return "no tanh"

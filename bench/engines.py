@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-ENGINES = ("chainrule", "micrograd", "torch-scalar", "torch-batched")
+ENGINES = ("chainrule", "micrograd", "torch-scalar", "torch-batched", "by-hand")
+
+W1_ONLY = ("torch-batched", "by-hand")
+"""Engines with no scalar operations: they run the training step W1 alone."""
 
 # The module each engine needs; an engine whose module cannot be found is "not installed".
 REQUIRED_MODULE = {
@@ -22,6 +25,7 @@ REQUIRED_MODULE = {
     "micrograd": "micrograd",
     "torch-scalar": "torch",
     "torch-batched": "torch",
+    "by-hand": "bench",  # plain floats: nothing to install
 }
 
 
@@ -73,7 +77,7 @@ SCALAR_ENGINES = {"chainrule": _chainrule, "micrograd": _micrograd, "torch-scala
 
 
 def scalar_engine(name: str) -> ScalarEngine:
-    """The scalar operations of engine ``name`` (torch-batched has none: it is W1 only)."""
+    """The scalar operations of engine ``name`` (the ``W1_ONLY`` engines have none)."""
     if name not in SCALAR_ENGINES:
         raise ValueError(f"engine {name!r} has no scalar workloads (W2-W4)")
     return SCALAR_ENGINES[name]()

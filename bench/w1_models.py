@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bench.moons import REG, SIZES, Layer, flat
+from bench.w1_by_hand import ByHandMoons
 
 
 def count_reachable(root: Any, parents_of: Callable[[Any], Iterable[Any]]) -> int:
@@ -327,6 +328,7 @@ W1_MODELS: dict[str, dict[str, type]] = {
         "micrograd": MicrogradMoons,
         "torch-scalar": TorchScalarMoons,
         "torch-batched": TorchBatchedMoons,
+        "by-hand": ByHandMoons,
     },
     "W1p": {"chainrule": ChainrulePerPoint},
     "W1m": {"chainrule": ChainruleMicrogradStyle},

@@ -105,9 +105,11 @@ def test_only_chainrule_runs_the_other_ways_of_calling():
 
     for workload in ("W1p", "W1m"):
         assert unmeasured_status("micrograd", workload) == "n/a"
-        assert unmeasured_status("torch-batched", workload) == "n/a"
-    assert unmeasured_status("torch-batched", "W1") != "n/a"
-    assert unmeasured_status("torch-batched", "W2") == "n/a"
+    assert unmeasured_status("torch-batched", "W1") != "n/a"  # "not installed" without torch
+    assert unmeasured_status("by-hand", "W1") is None  # plain floats: nothing to install
+    for engine in ("torch-batched", "by-hand"):  # the training step W1 alone, on the batch
+        for workload in ("W1p", "W1m", "W2", "W2t", "W3", "W4"):
+            assert unmeasured_status(engine, workload) == "n/a", (engine, workload)
 
 
 def test_the_three_ways_can_be_timed_in_turns():
