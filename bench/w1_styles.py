@@ -1,5 +1,6 @@
 """chainrule's three W1 rows in one process, in turns: the model called on the batch (W1),
-once per point (W1p) and in micrograd's demo code (W1m).
+once per point (W1p) and in micrograd's demo code (W1m), and the by-hand floor (plain
+floats, the gradient derived on paper: ``w1_by_hand.py``).
 
     python -m bench.w1_styles              # 5 rounds
     python -m bench.w1_styles --rounds 1
@@ -7,7 +8,7 @@ once per point (W1p) and in micrograd's demo code (W1m).
 ``python -m bench`` measures each row in a fresh process of its own; here the three take
 turns, so they meet the same spells of a busy machine and their ratios move less. A round
 is one training run of each row, timed as ``python -m bench`` times W1 (the median of steps
-2-11); the best round of each row is printed.
+2-11); the best round of each row is printed, with its ratio to W1 batched.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from bench.workloads import FULL, time_w1_steps
 ONE_RUN = replace(FULL, w1_min_seconds=0.0)
 
 
+BY_HAND = "by-hand floats"
+
+
 def step_ms(workload: str = "W1") -> float:
-    """Median ms of steps 2-11 of one chainrule training run of ``workload`` (W1, W1p, W1m)."""
-    timed = time_w1_steps(W1_MODELS[workload]["chainrule"], ONE_RUN)
+    """Median ms of steps 2-11 of one training run of ``workload``: chainrule's W1, W1p or
+    W1m, or ``BY_HAND``."""
+    model = W1_MODELS["W1"]["by-hand"] if workload == BY_HAND else W1_MODELS[workload]["chainrule"]
+    timed = time_w1_steps(model, ONE_RUN)
     return statistics.median(timed["step"]) * 1e3
 
 
@@ -35,15 +41,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, not {args.rounds}")
-    times: dict[str, list[float]] = {workload: [] for workload in W1_ROWS}
+    times: dict[str, list[float]] = {workload: [] for workload in [*W1_ROWS, BY_HAND]}
     for _ in range(args.rounds):
         for workload, runs in times.items():
             runs.append(step_ms(workload))
     batched = min(times["W1"])
-    print(f"chainrule W1, ms per step (best of {args.rounds} rounds, each the median of "
-          f"steps 2-11):")
+    print(f"W1, ms per step (best of {args.rounds} rounds, each the median of steps 2-11):")
     for workload, runs in times.items():
-        print(f"  {W1_ROWS[workload]:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x batched")
+        name = W1_ROWS.get(workload, workload)
+        print(f"  {name:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched")
 
 
 if __name__ == "__main__":

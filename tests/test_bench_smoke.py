@@ -112,12 +112,15 @@ def test_only_chainrule_runs_the_other_ways_of_calling():
             assert unmeasured_status(engine, workload) == "n/a", (engine, workload)
 
 
-def test_the_three_ways_can_be_timed_in_turns():
+def test_the_three_ways_and_the_floor_can_be_timed_in_turns():
     done = subprocess.run([sys.executable, "-m", "bench.w1_styles", "--rounds", "1"],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("W1 batched", "W1 per point", "W1 micrograd-style"):
-        assert name in done.stdout
+    rows = [line.split(" ms ")[0].rsplit(None, 1) for line in done.stdout.splitlines()[1:]]
+    assert [name.strip() for name, _ in rows] == ["W1 batched", "W1 per point",
+                                                   "W1 micrograd-style", "by-hand floats"]
+    assert all(float(ms) > 0 for _, ms in rows)
+    assert "1.00x W1 batched" in done.stdout.splitlines()[1]
 
 
 def test_w3_gradients_are_right_at_every_depth_run(smoke_run):
