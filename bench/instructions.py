@@ -10,7 +10,8 @@ that start-up and imports cancel:
     python -m bench.instructions HEAD --workload W2           # W2, per 10,000 ops
 
 W1, W1p and W1m run the training step of ``bench/w1_models.py`` (n = 5 steps after 2);
-W2 runs W2's random program (n = 10,000 ops, with their tree sum). It needs valgrind
+W1h runs the same step by hand in plain floats (``w1_by_hand.py``: no engine, the floor
+the others are measured against); W2 runs W2's random program (n = 10,000 ops, with their tree sum). It needs valgrind
 (Debian's package ``valgrind``). Cache misses are not counted: a smaller node shows in
 the timings only, and so does the cycle collector's share of them.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from bench.ab import REPO_ROOT, export
 
-UNITS = {"W1": 5, "W1p": 5, "W1m": 5, "W2": 10_000}
+UNITS = {"W1": 5, "W1p": 5, "W1m": 5, "W1h": 5, "W2": 10_000}
 
 _RUN = """
 import sys
@@ -44,7 +45,7 @@ else:
     from bench import w1_models
     from bench.moons import initial_weights, learning_rate, make_moons
     model = {{"W1": w1_models.ChainruleBatched, "W1p": w1_models.ChainrulePerPoint,
-             "W1m": w1_models.ChainruleMicrogradStyle}}[workload]
+             "W1m": w1_models.ChainruleMicrogradStyle, "W1h": w1_models.ByHandMoons}}[workload]
     xs, ys = make_moons()
     steps = model(initial_weights(), xs, ys)
     for k in range(2 + units):
