@@ -178,8 +178,8 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
 
     ``inputs`` may be plain numbers (a data point: kept as constants, no gradient) or
     Values (the previous layer's outputs). ``activation`` is one of ``ACTIVATIONS`` (None,
-    "relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "gelu") or
-    "sigmoid". For many inputs at once, ``linear_batch`` reads the weights only once.
+    "relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "gelu"). For many inputs
+    at once, ``linear_batch`` reads the weights only once.
     """
     return linear_batch(weights, biases, [inputs], activation)[0]
 
