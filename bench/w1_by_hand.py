@@ -33,13 +33,14 @@ class ByHandMoons:
         self.weights = [[list(row) for row in rows] for rows, _ in layers]
         self.biases = [list(biases) for _, biases in layers]
         self.xs, self.ys = xs, ys
-        self.seen: list[tuple[list[list[float]], float, float]] = []
+        self.saved: list[tuple[list[list[float]], float, float]] = []
+        """Per point, what backward needs: its activations h_0 .. h_L, its label, its margin."""
         self.zero_grad()
 
     def forward(self) -> float:
-        """The loss; each point's activations (h_0 .. h_L), label and margin kept for backward."""
+        """The loss; ``saved`` gets each point's activations, label and margin."""
         last = len(self.weights) - 1
-        self.seen = []
+        self.saved = []
         hinge_sum = 0.0
         for x, y in zip(self.xs, self.ys):
             h = x
@@ -50,8 +51,8 @@ class ByHandMoons:
                 activations.append(h)
             margin = 1.0 - y * h[0]
             hinge_sum += 0.0 if margin < 0 else margin
-            self.seen.append((activations, y, margin))
-        squares = sum(p * p for p in self._parameters())
+            self.saved.append((activations, y, margin))
+        squares = sum(p * p for p in self.parameters())
         return hinge_sum * (1.0 / len(self.xs)) + REG * squares
 
     def zero_grad(self) -> None:
@@ -62,7 +63,7 @@ class ByHandMoons:
         """Add dL/dp to every parameter's gradient (the formulas of the module docstring)."""
         last = len(self.weights) - 1
         per_point = 1.0 / len(self.xs)
-        for activations, y, margin in self.seen:
+        for activations, y, margin in self.saved:
             if margin <= 0:
                 continue  # relu' of the hinge is 0: this point sends nothing back
             grad_out = [-y * per_point]  # dL/ds
@@ -102,6 +103,7 @@ class ByHandMoons:
     def count_nodes(self, loss: float) -> int | None:
         return None  # no graph
 
-    def _parameters(self) -> list[float]:
+    def parameters(self) -> list[float]:
+        """Every weight and bias, in the shared order."""
         return [p for rows, biases in zip(self.weights, self.biases)
                 for row, b in zip(rows, biases) for p in (*row, b)]

@@ -43,10 +43,10 @@ def test_by_hand_sends_nothing_back_from_points_past_the_margin():
     model = ByHandMoons(initial_weights(), xs, ys)
     model.forward()
     # Every margin made non-positive: only the regularizer's 2 * REG * p is left.
-    model.seen = [(activations, y, 0.0) for activations, y, _ in model.seen]
+    model.saved = [(activations, y, 0.0) for activations, y, _ in model.saved]
     model.zero_grad()
     model.backward(0.0)
-    parameters = model._parameters()
+    parameters = model.parameters()
     assert model.gradients() == [2 * 1e-4 * p for p in parameters]
 
 
