@@ -11,8 +11,8 @@ that start-up and imports cancel:
 
 W1, W1p and W1m run the training step of ``bench/w1_models.py`` (n = 5 steps after 2);
 W1h runs the same step by hand in plain floats (``w1_by_hand.py``: no engine, the floor
-the others are measured against); W2 runs W2's random program (n = 10,000 ops, with their tree sum). It needs valgrind
-(Debian's package ``valgrind``). Cache misses are not counted: a smaller node shows in
+the others are measured against); W2 runs W2's random program (n = 10,000 ops, with
+their tree sum). It needs valgrind (Debian's package ``valgrind``). Cache misses are not counted: a smaller node shows in
 the timings only, and so does the cycle collector's share of them.
 """
 

@@ -5,7 +5,7 @@ floats, the gradient derived on paper: ``w1_by_hand.py``).
     python -m bench.w1_styles              # 5 rounds
     python -m bench.w1_styles --rounds 1
 
-``python -m bench`` measures each row in a fresh process of its own; here the three take
+``python -m bench`` measures each row in a fresh process of its own; here the rows take
 turns, so they meet the same spells of a busy machine and their ratios move less. A round
 is one training run of each row, timed as ``python -m bench`` times W1 (the median of steps
 2-11); the best round of each row is printed, with its ratio to W1 batched.
@@ -22,33 +22,38 @@ from bench.workloads import FULL, time_w1_steps
 
 ONE_RUN = replace(FULL, w1_min_seconds=0.0)
 
+ROWS: dict[str, type] = {
+    **{name: W1_MODELS[workload]["chainrule"] for workload, name in W1_ROWS.items()},
+    "by-hand floats": W1_MODELS["W1"]["by-hand"],
+}
+"""The rows that take turns, by the name printed, and the model each one trains."""
 
-BY_HAND = "by-hand floats"
+
+def median_step_ms(model: type) -> float:
+    """Median ms of steps 2-11 of one training run of ``model`` (a class of ``W1_MODELS``)."""
+    timed = time_w1_steps(model, ONE_RUN)
+    return statistics.median(timed["step"]) * 1e3
 
 
 def step_ms(workload: str = "W1") -> float:
-    """Median ms of steps 2-11 of one training run of ``workload``: chainrule's W1, W1p or
-    W1m, or ``BY_HAND``."""
-    model = W1_MODELS["W1"]["by-hand"] if workload == BY_HAND else W1_MODELS[workload]["chainrule"]
-    timed = time_w1_steps(model, ONE_RUN)
-    return statistics.median(timed["step"]) * 1e3
+    """``median_step_ms`` of chainrule's ``workload`` (W1, W1p, W1m)."""
+    return median_step_ms(W1_MODELS[workload]["chainrule"])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.w1_styles", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the three (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the rows (default 5)")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, not {args.rounds}")
-    times: dict[str, list[float]] = {workload: [] for workload in [*W1_ROWS, BY_HAND]}
+    times: dict[str, list[float]] = {name: [] for name in ROWS}
     for _ in range(args.rounds):
-        for workload, runs in times.items():
-            runs.append(step_ms(workload))
-    batched = min(times["W1"])
+        for name, runs in times.items():
+            runs.append(median_step_ms(ROWS[name]))
+    batched = min(times[W1_ROWS["W1"]])
     print(f"W1, ms per step (best of {args.rounds} rounds, each the median of steps 2-11):")
-    for workload, runs in times.items():
-        name = W1_ROWS.get(workload, workload)
+    for name, runs in times.items():
         print(f"  {name:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched")
 
 

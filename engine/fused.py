@@ -70,8 +70,6 @@ def vsum(values: Iterable[Value | Number]) -> Value:
 _SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
 
 
-
-
 def _python_sum(terms: Iterable[float], start: float) -> float:
     for t in terms:
         start += t

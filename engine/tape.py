@@ -92,10 +92,10 @@ class Tape:
         ops = self.ops
         return max(ops[-1]._number if ops else 0, self.newest_leaf)
 
-    def record_leaf(self, leaf: Value, number: int) -> bool:
-        """Note a leaf made while this tape records; True when the tape is now full."""
+    def record_leaf(self, leaf: Value) -> bool:
+        """Note a leaf made (and numbered) while this tape records; True when it is now full."""
         self.leaves.append(leaf)
-        self.newest_leaf = number
+        self.newest_leaf = number = leaf._number
         return number >= self.stop
 
     def record_layer(self, nodes: list[Value]) -> bool:

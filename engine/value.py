@@ -69,7 +69,7 @@ class Value:
             self._number = 0  # no tape knows it: an op that uses it notes it on its tape
         else:
             self._number = next(_numbers)
-            if tape.record_leaf(self, self._number):
+            if tape.record_leaf(self):
                 state.new_tape()
 
     # ---- addition and subtraction ----------------------------------------------------------

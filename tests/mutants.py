@@ -242,7 +242,7 @@ MUTANTS: list[Mutant] = [
        "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
        "if others_since(self):", "test_tape.py"),
     _m("a leaf made while recording does not join the tape", VALUE,
-       "            if tape.record_leaf(self, self._number):\n                state.new_tape()\n",
+       "            if tape.record_leaf(self):\n                state.new_tape()\n",
        "", "test_tape.py", "test_autograd.py"),
     _m("a fused neuron's add_into forgets the bias", FUSED,
        "        weights_and_bias[-1].grad += gz\n", "", "test_fused.py", "test_reference_backward.py"),
