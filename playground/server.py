@@ -228,13 +228,16 @@ class Handler(BaseHTTPRequestHandler):
         self._answer("OPTIONS")
 
     def _answer(self, method: str) -> None:
-        if not self.server.busy.acquire(blocking=False):
+        # The very slot taken is given back: a file is sent before the release, and a test
+        # may swap ``server.busy`` once its client has the answer.
+        busy = self.server.busy
+        if not busy.acquire(blocking=False):
             self._send_json(503, {"error": "the server is busy; try again"})
             return
         try:
             status, answer = self._outcome(method)
         finally:
-            self.server.busy.release()
+            busy.release()
         if answer is not None:
             self._send_json(status, answer)
 

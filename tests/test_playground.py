@@ -617,6 +617,29 @@ def test_a_server_with_every_request_slot_taken_answers_503(server, monkeypatch)
     assert call(server, "GET", "/")[0] == 200
 
 
+def test_a_request_gives_back_the_very_slot_it_took(server, monkeypatch):
+    from playground import server as server_module
+
+    taken = server.busy
+    swapped = threading.BoundedSemaphore(1)  # full: one release more would be an error
+    answered = server_module.Handler._outcome
+
+    def outcome_then_swap(handler, method):
+        result = answered(handler, method)
+        monkeypatch.setattr(server, "busy", swapped)  # as a test does once it has its answer
+        return result
+
+    monkeypatch.setattr(server_module.Handler, "_outcome", outcome_then_swap)
+    assert call(server, "GET", "/")[0] == 200
+    # The slot went back to the semaphore it came from: all of it is free again...
+    assert all(taken.acquire(blocking=False) for _ in range(server_module.MAX_BUSY))
+    for _ in range(server_module.MAX_BUSY):
+        taken.release()
+    # ...and the new one was not released into.
+    assert swapped.acquire(blocking=False) and not swapped.acquire(blocking=False)
+    swapped.release()
+
+
 def test_an_idle_session_expires_over_http(server):
     key, _ = new_page(server, points=20)
     server.sessions.get(key).last_used -= server.sessions.idle_seconds + 1
