@@ -631,10 +631,21 @@ def test_a_request_gives_back_the_very_slot_it_took(server, monkeypatch):
 
     monkeypatch.setattr(server_module.Handler, "_outcome", outcome_then_swap)
     assert call(server, "GET", "/")[0] == 200
-    # The slot went back to the semaphore it came from: all of it is free again...
-    assert all(taken.acquire(blocking=False) for _ in range(server_module.MAX_BUSY))
-    for _ in range(server_module.MAX_BUSY):
-        taken.release()
+
+    def all_free() -> bool:  # every slot of ``taken`` can be had (and is given back)
+        got = 0
+        while got < server_module.MAX_BUSY and taken.acquire(blocking=False):
+            got += 1
+        for _ in range(got):
+            taken.release()
+        return got == server_module.MAX_BUSY
+
+    # The slot goes back to the semaphore it came from (the file was sent before the
+    # release, so the handler may still be finishing): all of it is free again...
+    deadline = time.monotonic() + 10
+    while not all_free() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all_free()
     # ...and the new one was not released into.
     assert swapped.acquire(blocking=False) and not swapped.acquire(blocking=False)
     swapped.release()
