@@ -11,7 +11,8 @@ page is plain HTML, CSS and JavaScript served from ``static/`` (nothing from the
 Read in this order: ``settings.py`` (every knob, checked), ``session.py`` (one page's data,
 model and training, through ``nn.training``), ``views.py`` (what the page draws),
 ``chain_rule.py`` (one neuron's backward graph), ``sessions.py`` (many pages at once),
-``server.py`` (HTTP and its safety checks), ``cli.py`` (the command).
+``api.py`` (the routes, without HTTP), ``server.py`` (HTTP and its safety checks),
+``cli.py`` (the command).
 """
 
 from playground.cli import main

@@ -1,14 +1,8 @@
-"""The playground's web server: the page's files and a small JSON API, standard library only.
+"""The playground's web server: the page's files and the JSON API over HTTP, standard library only.
 
     GET  /                     the page (``static/index.html``); /static/<file> its script
                                and style sheet, and nothing else
-    POST /api/session          {"settings": {...}}  -> {"session": id, "state": {...}}
-    POST /api/configure        {"session", "settings"} -> {"state"}: start over
-    POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained",
-                               "milliseconds" (spent training), "state"}
-    GET  /api/state?session=id -> {"state"}
-    POST /api/chain-rule       {"session", "layer", "neuron", "point"} -> the neuron's
-                               backward graph for that training point (``chain_rule``)
+    /api/...                   the routes of ``api.py``, which answers them without HTTP
 
 The page runs code on the machine it is served from, so every request is treated as
 hostile. A Host header other than the server's own name gets 403 (a web page elsewhere
@@ -29,36 +23,20 @@ import json
 import socket
 import sys
 import threading
-import time
-import traceback
-from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from playground import chain_rule, views
-from playground.sessions import SessionStore, TooManySessions, UnknownSession
-from playground.settings import (
-    ACTIVATIONS,
-    DATASETS,
-    MAX_LAYERS,
-    MAX_POINTS,
-    MAX_WIDTH,
-    OPTIMIZERS,
-    BadParameter,
-    Settings,
-    parse_settings,
-    read_int,
-)
+from playground import api
+from playground.api import HTTPError
+from playground.sessions import SessionStore
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
 MAX_URL = 4096
 MAX_BUSY = 16
 MAX_CONNECTIONS = 64
-MAX_EPOCHS_PER_REQUEST = 100
-MAX_MILLISECONDS = 2000
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".png": "image/png",
@@ -66,16 +44,6 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; base-uri 'none'; form-action 'none'; "
                "frame-ancestors 'none'")
-
-
-class HTTPError(Exception):
-    """An answer other than 200: its status, what went wrong and which field, if any."""
-
-    def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameter = parameter
 
 
 def static_files() -> dict[str, tuple[bytes, str]]:
@@ -86,80 +54,6 @@ def static_files() -> dict[str, tuple[bytes, str]]:
             files[f"/static/{path.name}"] = (path.read_bytes(), CONTENT_TYPES[path.suffix])
     files["/"] = files["/static/index.html"]
     return files
-
-
-def _fields(body: Mapping[str, Any], required: tuple[str, ...],
-            optional: tuple[str, ...] = ()) -> None:
-    for name in body:
-        if name not in required + optional:
-            shown = name if len(name) <= 64 else name[:64] + "..."
-            raise BadParameter(shown, "unknown field; expected " +
-                               ", ".join(required + optional))
-    for name in required:
-        if name not in body:
-            raise BadParameter(name, "missing")
-
-
-# ---- the API, one function per route: (server, request fields) -> answer -------------------
-
-
-def choices() -> dict:
-    """What the page's menus offer, the defaults, and the limits of the settings."""
-    return {"datasets": {name: d.task for name, d in DATASETS.items()},
-            "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
-            "defaults": Settings().to_json(),
-            "limits": {"points": MAX_POINTS, "layers": MAX_LAYERS, "width": MAX_WIDTH}}
-
-
-def new_session(server: Playground, body: dict) -> dict:
-    _fields(body, (), ("settings",))
-    key, session = server.sessions.create(parse_settings(body.get("settings", {})))
-    return {"session": key, "choices": choices(), "state": session.state()}
-
-
-def configure(server: Playground, body: dict) -> dict:
-    _fields(body, ("session", "settings"))
-    settings = parse_settings(body["settings"])
-    session = server.sessions.get(body["session"])
-    session.configure(settings)
-    return {"state": session.state()}
-
-
-def train(server: Playground, body: dict) -> dict:
-    _fields(body, ("session",), ("epochs", "milliseconds"))
-    epochs = read_int("epochs", body.get("epochs", 1), 1, MAX_EPOCHS_PER_REQUEST)
-    milliseconds = read_int("milliseconds", body.get("milliseconds", 150), 1, MAX_MILLISECONDS)
-    session = server.sessions.get(body["session"])
-    started = time.perf_counter()
-    trained = session.train(epochs, milliseconds / 1000)
-    spent = round((time.perf_counter() - started) * 1000)
-    return {"trained": trained, "milliseconds": spent, "state": session.state()}
-
-
-def state(server: Playground, query: dict) -> dict:
-    _fields(query, ("session",))
-    return {"state": server.sessions.get(query["session"]).state()}
-
-
-def explain(server: Playground, body: dict) -> dict:
-    _fields(body, ("session", "layer", "neuron"), ("point",))
-    session = server.sessions.get(body["session"])
-    with session.lock:
-        widths = [linear.nout for linear, _ in session.layers]
-        layer = read_int("layer", body["layer"], 0, len(widths) - 1)
-        neuron = read_int("neuron", body["neuron"], 0, widths[layer] - 1)
-        point = read_int("point", body.get("point", 0), 0, len(session.X_train) - 1)
-        return views.clean(chain_rule.explain(session, layer, neuron, point), rounded=False)
-
-
-Route = Callable[["Playground", dict], dict]
-ROUTES: dict[tuple[str, str], Route] = {
-    ("POST", "/api/session"): new_session,
-    ("POST", "/api/configure"): configure,
-    ("POST", "/api/train"): train,
-    ("GET", "/api/state"): state,
-    ("POST", "/api/chain-rule"): explain,
-}
 
 
 # ---- HTTP ----------------------------------------------------------------------------------
@@ -243,53 +137,33 @@ class Handler(BaseHTTPRequestHandler):
 
     def _outcome(self, method: str) -> tuple[int, dict | None]:
         """The status and JSON answer of this request (None: a file was sent already)."""
-        try:
-            return 200, self._route(method)
-        except HTTPError as e:
-            return e.status, {"error": e.message, "parameter": e.parameter}
-        except BadParameter as e:
-            return 400, {"error": e.message, "parameter": e.name}
-        except UnknownSession as e:
-            return 404, {"error": str(e), "parameter": "session"}
-        except TooManySessions as e:
-            return 503, {"error": str(e)}
-        except _Sent:
-            return 200, None
-        except ConnectionError:  # the client left: nobody to answer (see handle_error)
-            raise
-        except Exception:  # noqa: BLE001 (a bug must not stop the server: log it, answer 500)
-            traceback.print_exc(file=sys.stderr)
-            return 500, {"error": "internal error (the server logged it)"}
-
-    def _route(self, method: str) -> dict:
         host = self.headers.get("Host", "")
         if not self.server.accepts_host(host):
-            raise HTTPError(403, f"this server does not answer to the host {host[:100]!r}",
-                            "Host")
+            return 403, {"error": f"this server does not answer to the host {host[:100]!r}",
+                         "parameter": "Host"}
         if len(self.path) > MAX_URL:
-            raise HTTPError(414, f"the address is longer than {MAX_URL} characters")
+            return 414, {"error": f"the address is longer than {MAX_URL} characters",
+                         "parameter": None}
         url = urlsplit(self.path)
         if method in ("GET", "HEAD") and url.path in self.server.files:
             body, content_type = self.server.files[url.path]
             self._send(200, body, content_type, page=content_type.startswith("text/html"),
                        head=method == "HEAD")
-            raise _Sent
-        known = {path for _, path in ROUTES}
-        if url.path not in known:
-            raise HTTPError(404, f"no such address: {url.path[:100]}")
-        route = ROUTES.get((method, url.path))
-        if route is None:
-            allowed = [m for m, path in ROUTES if path == url.path]
-            raise HTTPError(405, f"{url.path} takes {', '.join(allowed)}, not {method}")
-        if method == "GET":
-            try:
-                fields = dict(parse_qsl(url.query, strict_parsing=bool(url.query),
-                                        max_num_fields=8))
-            except ValueError:
-                raise HTTPError(400, "the query string is malformed or has more than 8 fields",
-                                "query") from None
-            return route(self.server, fields)
-        return route(self.server, self._json_body())
+            return 200, None
+        try:
+            api.route_of(method, url.path)  # 404 or 405 before any body is read
+            fields = self._query(url.query) if method == "GET" else self._json_body()
+        except HTTPError as e:
+            return e.status, {"error": e.message, "parameter": e.parameter}
+        return api.handle(self.server.sessions, method, url.path, fields)
+
+    @staticmethod
+    def _query(query: str) -> dict:
+        try:
+            return dict(parse_qsl(query, strict_parsing=bool(query), max_num_fields=8))
+        except ValueError:
+            raise HTTPError(400, "the query string is malformed or has more than 8 fields",
+                            "query") from None
 
     def _json_body(self) -> dict:
         self.close_connection = True  # until the body is read, what follows is not a request
@@ -342,10 +216,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
-
-
-class _Sent(Exception):
-    """The answer (a file) has been written already."""
 
 
 class Playground(ThreadingHTTPServer):
