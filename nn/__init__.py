@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from nn import data, losses, lr_scheduler, metrics, optim, training, utils
 from nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from nn.layers import MLP, Linear, LogisticRegression, Sequential
+from nn.layers import MLP, Dropout, Linear, LogisticRegression, Sequential
 from nn.module import Module
 
 __all__ = [
     "ELU",
     "GELU",
     "MLP",
+    "Dropout",
     "Identity",
     "LeakyReLU",
     "Linear",

@@ -274,3 +274,60 @@ class LogisticRegression(Module):
 
     def __repr__(self) -> str:
         return f"LogisticRegression({self.linear.nin} -> 1, sigmoid)"
+
+
+class Dropout(Module):
+    """During training, zero each input with probability ``p`` and scale the others by
+    ``1 / (1 - p)``; in evaluation, pass the input through unchanged (``torch.nn.Dropout``).
+
+        training:   y_i = x_i * m_i / (1 - p),   m_i = 0 with probability p, else 1
+        evaluation: y_i = x_i
+        dy_i/dx_i = m_i / (1 - p)   (0 for a dropped input)
+
+    The scaling keeps each output's expected value equal to its input's, so the next layer
+    sees numbers of the same size in training and in evaluation. A new Dropout is in
+    training mode, as in PyTorch; ``eval()`` and ``train()`` switch it (this layer's own
+    flag: call them on the Dropout layers of a model). The masks come from ``seed``'s own
+    ``random.Random`` when given, else from Python's global ``random``. With ``p = 1``
+    every output is 0 (no scaling by infinity), as PyTorch returns.
+    """
+
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)):
+            raise TypeError(f"dropout probability must be a number, not {type(p).__name__}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = float(p)
+        self.training = True
+        self._rng = random.Random(seed) if seed is not None else None  # None: global random
+
+    def train(self, mode: bool = True) -> Dropout:
+        """Training mode (``mode=False``: evaluation mode); returns the layer, as PyTorch's."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Dropout:
+        """Evaluation mode: the input passes through unchanged."""
+        return self.train(False)
+
+    def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
+                ) -> list[Value | Number] | list[list[Value | Number]]:
+        """The input (one list, or a batch of lists) with each entry dropped or scaled."""
+        if is_batch(x):
+            return [self._drop(row) for row in x]
+        return self._drop(x)
+
+    def _drop(self, row: Sequence[Value | Number]) -> list[Value | Number]:
+        if not self.training or self.p == 0.0:
+            return list(row)
+        if self.p == 1.0:
+            return [v * 0.0 for v in row]
+        draw = (self._rng or random).random
+        scale = 1.0 / (1.0 - self.p)  # PyTorch multiplies by this number, computed once
+        return [v * 0.0 if draw() < self.p else v * scale for v in row]
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
