@@ -141,15 +141,14 @@ def sine_data(n: int, rng: random.Random) -> tuple[list[list[float]], list[float
     return [[x] for x in xs], [math.sin(3.0 * x) + rng.gauss(0.0, 0.3) for x in xs]
 
 
-def overfitting(out: Path, small: bool) -> list[Path]:
-    """docs/05-data.md: an MLP with 321 parameters learns 10 points by heart."""
+def overfitting_run(epochs: int, grid: list[float]) -> dict:
+    """docs/05-data.md's run: the losses on the training and validation points after each
+    epoch's step (the page's convention), and the fits at the best epoch and the last."""
     rng = random.Random(1)
     X_train, y_train = sine_data(10, rng)
     X_val, y_val = sine_data(50, rng)
     model = MLP(1, [16, 16, 1], activation="tanh", seed=0)
     opt = optim.Adam(model.parameters(), lr=0.05)
-    epochs = 40 if small else 300
-    grid = linspace(-1.0, 1.0, 25 if small else 101)
     train_curve, val_curve = [], []
     best = (math.inf, 0, [])
     for epoch in range(1, epochs + 1):
@@ -167,6 +166,17 @@ def overfitting(out: Path, small: bool) -> list[Path]:
                 best = (val, epoch, [model([g]).data for g in grid])
     with no_grad():
         final = [model([g]).data for g in grid]
+    return {"data": (X_train, y_train, X_val, y_val), "train": train_curve, "validation": val_curve,
+            "best": best, "final": final}
+
+
+def overfitting(out: Path, small: bool) -> list[Path]:
+    """docs/05-data.md: an MLP with 321 parameters learns 10 points by heart."""
+    epochs = 40 if small else 300
+    grid = linspace(-1.0, 1.0, 25 if small else 101)
+    run = overfitting_run(epochs, grid)
+    X_train, y_train, X_val, y_val = run["data"]
+    train_curve, val_curve, best, final = run["train"], run["validation"], run["best"], run["final"]
     epochs_axis = list(range(1, epochs + 1))
     fit = Panel("The data and two fits", [
         Curve([x for x, in X_val], y_val, "validation points", "."),

@@ -11,6 +11,12 @@ any other file gets ``../``. Notebooks are written without outputs, and the same
 always gives the same bytes, so running this again changes nothing unless a page changed.
 ``tests/test_notebooks.py`` fails when a page and its notebook disagree.
 
+A chapter's solutions, folded on the page in ``<details>``, would come out as a ``<details>``
+opened in one Markdown cell and closed in a later one, which Jupyter shows unfolded. So
+the notebook moves them to its end, after the rest of the page, under a heading
+``## Solutions`` that JupyterLab opens collapsed (the cell's ``jp-MarkdownHeadingCollapsed``
+metadata): every exercise comes before its answer, folded or not, in any notebook viewer.
+
 The conversion is written out here rather than taken from jupytext: it is this short,
 installs nothing, and the pages use nothing but fenced code blocks and links.
 ``docs/notebooks/demo.ipynb`` is no chapter: it is its own source.
@@ -28,6 +34,8 @@ NOTEBOOKS = DOCS / "notebooks"
 FENCE = re.compile(r"```([\w-]*)\s*")  # as tests/test_docs.py reads the pages
 LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)")
 CHAPTER = re.compile(r"\d\d-[\w-]+\.md")
+SOLUTIONS_OPEN, SOLUTIONS_CLOSE = "<details>\n<summary>Solutions</summary>", "</details>"
+SOLUTIONS_HEADING = "## Solutions"
 
 
 def chapters() -> list[Path]:
@@ -40,7 +48,23 @@ def notebook_path(page: Path) -> Path:
 
 
 def cells(text: str) -> list[tuple[str, str]]:
-    """The page as (kind, source) pairs: "code" for each ```python block, "markdown" between."""
+    """The page as (kind, source) pairs: "code" for each ```python block, "markdown" between;
+    its folded solutions, if any, last, under the heading ``SOLUTIONS_HEADING``."""
+    if SOLUTIONS_OPEN not in text:
+        return page_cells(text)
+    before, _, rest = text.partition(SOLUTIONS_OPEN)
+    solutions, closed, after = rest.partition(SOLUTIONS_CLOSE)
+    if not closed:
+        raise ValueError("the solutions' <details> is never closed")
+    tail = page_cells(after)
+    if any(kind == "code" for kind, _ in tail):
+        raise ValueError("code after the solutions would run before them in the notebook")
+    return [*page_cells(before), *tail, ("markdown", SOLUTIONS_HEADING),
+            *page_cells(solutions)]
+
+
+def page_cells(text: str) -> list[tuple[str, str]]:
+    """``text`` as (kind, source) pairs, in page order."""
     found: list[tuple[str, str]] = []
     prose: list[str] = []
     code: list[str] | None = None  # the lines of the python block being read
@@ -83,7 +107,9 @@ def notebook(sources: list[tuple[str, str]]) -> dict:
     """An nbformat 4.5 notebook of those cells, without outputs, for a Python 3 kernel."""
     def cell(k: int, kind: str, source: str) -> dict:
         lines = source.split("\n")
-        entry = {"cell_type": kind, "id": f"cell-{k}", "metadata": {},
+        folded = kind == "markdown" and source == SOLUTIONS_HEADING
+        entry = {"cell_type": kind, "id": f"cell-{k}",
+                 "metadata": {"jp-MarkdownHeadingCollapsed": True} if folded else {},
                  "source": [line + "\n" for line in lines[:-1]] + [lines[-1]]}
         if kind == "code":
             entry.update(execution_count=None, outputs=[])

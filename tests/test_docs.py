@@ -422,6 +422,83 @@ def test_wider_hidden_layers_fit_closer_and_clipping_tames_the_explosion():
     assert clipped[-1] < clipped[0] / 100
 
 
+def make_figures_module():
+    sys.path.insert(0, str(DOCS))
+    try:
+        import make_figures
+    finally:
+        sys.path.remove(str(DOCS))
+    return make_figures
+
+
+def test_the_overfitting_page_and_figure_share_one_convention_and_the_noise_floor():
+    """05: both losses are those after each epoch's step, as in overfitting.png (whose run
+    gives the very numbers the page prints); the truth's validation loss is the floor the
+    best epoch comes near; the truth beats the MLP on the test points it is compared on."""
+    run = make_figures_module().overfitting_run(300, grid=[0.0])
+    shown = output_of("05-data.md", "best = (val, epoch, model.state_dict())").split("\n")
+    for line in shown[:5]:
+        epoch, train, val = numbers(line)
+        assert (train, val) == (round(run["train"][int(epoch) - 1], 4),
+                                round(run["validation"][int(epoch) - 1], 4))
+    best = numbers(shown[5])
+    assert best[1:] == [round(run["best"][0], 4), run["best"][1]]
+    floor = numbers(output_of("05-data.md", "print(round(losses.mse([math.sin(3.0 * x)"))[0]
+    assert floor < best[1] < 1.25 * floor
+    truth = output_of("05-data.md", "truth = [math.sin(x) for (x,) in X_test]")
+    mlp = output_of("05-data.md", 'print(f"{name:13}  test mse').split("\n")[1]
+    assert numbers(truth)[0] < numbers(mlp)[-2] / 1.5
+    assert "0.01, which no model can beat" not in (DOCS / "05-data.md").read_text()
+
+
+def test_r2_does_not_compare_across_data_sets():
+    """06: the same perfect model and noise score about the same MSE and very different R2."""
+    wide, narrow = ([float(x) for x in re.search(r"MSE ([\d.]+)  R2 ([\d.]+)", line).groups()]
+                    for line in output_of("06-metrics.md", "for low, high in").split("\n"))
+    assert 0.5 < wide[0] / narrow[0] < 2 and wide[1] - narrow[1] > 0.05
+    assert "so it compares across" not in (DOCS / "06-metrics.md").read_text()
+
+
+def test_exploding_gradients_grow_layer_by_layer_only_past_he_scale():
+    """07: ||dL/dh|| per hidden layer shrinks backward as initialized and grows at x3; the
+    median backward gain per layer crosses 1 at sqrt(6), where the weights' variance is He's."""
+    default, tripled = (numbers(line.split("layer", 1)[1]) for line in
+                        output_of("07-deep-learning.md", "hidden_gradient_norms(deep_net(scale))"
+                                  "\n    print(f\"weights x {scale}").split("\n"))
+    assert default == sorted(default) and default[-1] / default[0] > 100
+    assert tripled == sorted(tripled, reverse=True) and tripled[0] / tripled[-1] > 3
+    gains = [numbers(line)[-1] for line in
+             output_of("07-deep-learning.md", "statistics.median(gains)").split("\n")]
+    assert gains == sorted(gains) and gains[1] < 1 < gains[3] and abs(gains[2] - 1) < 0.05
+    text = (DOCS / "07-deep-learning.md").read_text()
+    assert f"from the last hidden layer ({default[-1]}) to\nthe first ({default[0]})" in text
+
+
+def test_radams_rectifier_is_the_warm_up_that_slows_both_races():
+    """09: the page's r_t is the step optim.RAdam takes; taken away, RAdam wins back both
+    races (the numbers the prose quotes)."""
+    table = output_of("09-optimizers.md", "def rectifier(").split("\n")
+    for line in table:
+        step, *rest = numbers(line)
+        if step <= 5:
+            assert "r_t     -" in line and rest == [1.0]
+        else:
+            assert rest[0] == rest[1] < 1
+    assert [numbers(line)[1] for line in table if numbers(line)[0] in (6, 500)] == [0.026, 0.476]
+    race = {line.split()[0]: numbers(line) for line in
+            output_of("09-optimizers.md", "def steps_to_bottom(").split("\n")[1:]}
+    moons = {line.split()[0]: numbers(line) for line in
+             output_of("09-optimizers.md", "def train_moons(").split("\n")[1:]}
+    valley, without = output_of("09-optimizers.md", "class RAdamWithoutRectifier").split("\n")
+    with_r, without_r = numbers(valley)[1:]
+    assert with_r == race["RAdam"][1] and without_r < race["Adam"][1]
+    curve = numbers(without.split(":")[1])
+    assert curve[-1] < moons["RAdam"][-1] and curve[1] < moons["Adam"][1]
+    text = (DOCS / "09-optimizers.md").read_text()
+    assert f"in {int(without_r)} steps instead of {int(with_r)}" in text
+    assert "its first plain-momentum steps" not in text and "half a percent" not in text
+
+
 def test_the_optimizer_figure_uses_the_learning_rates_the_page_found_best():
     """09: the figure's paths run at the best learning rate of the page's grid."""
     sys.path.insert(0, str(DOCS))

@@ -11,11 +11,20 @@ runs in a real Jupyter kernel.
   buttons.
 
 Only a missing Graphviz ``dot`` skips a notebook that draws graphs, saying so.
+
+Which Python runs the kernel: by default this one (the test extra's environment). With
+``CHAINRULE_COURSE_PYTHON`` set to the interpreter of an environment made by the README's
+course install alone (``python -m venv V && V/bin/pip install -e ".[docs]"``; CI makes one),
+every notebook runs in a kernel of that Python instead, and a test checks that the kernel
+is that environment and holds none of the test extra's packages: so "every chapter runs
+after the course install" is tested, not assumed. The pages' printed numbers are compared
+in that kernel just the same.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -34,6 +43,9 @@ nbclient = pytest.importorskip("nbclient", reason="notebooks run through nbclien
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "docs" / "notebooks"
+COURSE_PYTHON = os.environ.get("CHAINRULE_COURSE_PYTHON")
+COURSE_KERNEL = "chainrule-course"
+TEST_ONLY = ("pytest", "torch", "sklearn", "micrograd")   # the test extra's, not the course's
 DEMO = NOTEBOOKS / "demo.ipynb"
 REGENERATE = "run python docs/make_notebooks.py and commit the notebooks"
 
@@ -104,6 +116,57 @@ def test_a_page_becomes_code_cells_and_markdown_with_links_for_the_notebook_fold
     ]
 
 
+FOLDED = """# Title
+
+## Exercises
+
+1. Print one.
+
+<details>
+<summary>Solutions</summary>
+
+1. Like this:
+
+```python
+print(1)
+```
+
+</details>
+
+Next: [2. Losses](02-losses.md)
+"""
+
+
+def test_solutions_move_to_the_end_under_a_heading_jupyterlab_opens_folded():
+    sources = make_notebooks.cells(FOLDED)
+    assert sources == [
+        ("markdown", "# Title\n\n## Exercises\n\n1. Print one."),
+        ("markdown", "Next: [2. Losses](02-losses.ipynb)"),
+        ("markdown", make_notebooks.SOLUTIONS_HEADING),
+        ("markdown", "1. Like this:"),
+        ("code", "print(1)"),
+    ]
+    heading = make_notebooks.notebook(sources)["cells"][2]
+    assert heading["metadata"] == {"jp-MarkdownHeadingCollapsed": True}
+    with pytest.raises(ValueError, match="code after the solutions"):
+        make_notebooks.cells(FOLDED + "\n```python\nprint(2)\n```\n")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
+def test_each_chapters_solutions_are_folded_after_everything_else(page):
+    """No <details> split across cells (Jupyter would show it open); one folded heading,
+    after the exercises, with no heading after it that would end the fold."""
+    notebook = nbformat.read(make_notebooks.notebook_path(page), as_version=4)
+    assert not any("<details>" in cell.source or "</details>" in cell.source
+                   for cell in notebook.cells)
+    (k,) = [k for k, cell in enumerate(notebook.cells)
+            if cell.source == make_notebooks.SOLUTIONS_HEADING]
+    assert notebook.cells[k].metadata == {"jp-MarkdownHeadingCollapsed": True}
+    assert "## Exercises" in "\n".join(cell.source for cell in notebook.cells[:k])
+    after = "\n".join(cell.source for cell in notebook.cells[k + 1:] if cell.cell_type == "markdown")
+    assert not re.search(r"^#{1,2} ", after, flags=re.MULTILINE)
+
+
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_the_notebooks_links_point_at_files_from_their_folder(path):
     notebook = nbformat.read(path, as_version=4)
@@ -128,11 +191,22 @@ def test_the_committed_notebooks_are_valid_and_hold_no_outputs(path):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def kernel_environment():
-    """The kernel imports chainrule from this checkout and draws plots inline."""
+def kernel_environment(tmp_path_factory):
+    """The kernel imports chainrule from this checkout and draws plots inline; with
+    CHAINRULE_COURSE_PYTHON, it is that Python, through a kernel spec of its own."""
     with pytest.MonkeyPatch.context() as patch:
         path = os.environ.get("PYTHONPATH")
-        patch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + path if path else ""))
+        if COURSE_PYTHON:
+            patch.setenv("PYTHONPATH", str(ROOT))   # this checkout, and nothing of ours else
+            specs = tmp_path_factory.mktemp("jupyter")
+            folder = specs / "kernels" / COURSE_KERNEL
+            folder.mkdir(parents=True)
+            (folder / "kernel.json").write_text(json.dumps({
+                "argv": [COURSE_PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "chainrule course install", "language": "python"}))
+            patch.setenv("JUPYTER_PATH", str(specs))
+        else:
+            patch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + path if path else ""))
         patch.delenv("MPLBACKEND", raising=False)
         yield
 
@@ -140,7 +214,8 @@ def kernel_environment():
 def execute(path: Path, folder: Path):
     """Run the notebook at ``path`` in a fresh kernel working in ``folder``; return it run."""
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+    kernel = COURSE_KERNEL if COURSE_PYTHON else "python3"
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name=kernel,
                                      resources={"metadata": {"path": str(folder)}})
     try:
         client.execute()
@@ -154,6 +229,23 @@ def execute(path: Path, folder: Path):
 def printed(cell) -> str:
     return "".join(out.text for out in cell.outputs
                    if out.output_type == "stream" and out.name == "stdout")
+
+
+def test_the_kernel_is_the_course_install_when_ci_names_one(tmp_path):
+    if not COURSE_PYTHON:
+        pytest.skip("CHAINRULE_COURSE_PYTHON is not set: the notebooks run in this Python's "
+                    "kernel (CI sets it to a venv made by pip install -e '.[docs]' alone)")
+    probe = tmp_path / "probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import importlib.util, sys\n"
+        "print(sys.prefix)\n"
+        f"print([name for name in {TEST_ONLY!r} if importlib.util.find_spec(name)])\n"
+        "import engine.testing, matplotlib, nn, viz\n"
+        "print(engine.__file__)")]), probe)
+    lines = printed(execute(probe, tmp_path).cells[0]).split("\n")
+    assert Path(lines[0]) == Path(COURSE_PYTHON).absolute().parent.parent   # the venv itself
+    assert lines[1] == "[]", f"the course install holds test-only packages: {lines[1]}"
+    assert Path(lines[2]).is_relative_to(ROOT)                                # this checkout
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
@@ -192,9 +284,22 @@ def outputs_of(notebook, call: str) -> list:
     return cells[0].outputs
 
 
+def test_the_demo_uses_only_what_the_chapters_teach():
+    """Binary cross-entropy on the MLP's logit (chapters 4 and 7), and the neuron opened up
+    is logistic regression's own (sigmoid and cross-entropy on a hidden ReLU would be wrong)."""
+    code = "\n".join(cell.source for cell in nbformat.read(DEMO, as_version=4).cells
+                     if cell.cell_type == "code")
+    assert "hinge" not in code
+    assert "binary_cross_entropy_with_logits(model(X), y)" in code
+    assert "neuron = LogisticRegression(2" in code and "neuron.linear.weight[0]" in code
+
+
 def test_the_demo_trains_a_model_that_learns_and_plots_inline(demo):
     text = "".join(printed(cell) for cell in demo.cells if cell.cell_type == "code")
     assert "MLP(2 -> 16 -> 16 -> 1, relu), 337 parameters" in text
+    backward, by_formula = re.search(r"dloss/dw1 = (-?[\d.]+), \(p - y\) x1 = (-?[\d.]+)",
+                                     text).groups()
+    assert backward == by_formula   # chapter 4's gradient, (p - y) x, from backward()
     accuracy = float(re.search(r"test accuracy (\d\.\d+)", text).group(1))
     assert accuracy >= 0.95
     plots = [out for cell in demo.cells if cell.cell_type == "code" for out in cell.outputs
