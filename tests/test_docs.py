@@ -499,6 +499,95 @@ def test_radams_rectifier_is_the_warm_up_that_slows_both_races():
     assert "its first plain-momentum steps" not in text and "half a percent" not in text
 
 
+def test_the_engine_built_by_hand_agrees_and_the_forgetful_one_does_not():
+    """11: the forty-line Scalar matches chainrule on chapter 8's network and on every random
+    expression; with = instead of +=, x * x gets 3 instead of 6 and random checks catch it."""
+    mine, theirs = output_of("11-build-your-engine.md", "mine, my_leaves = tiny_network(Scalar)\n"
+                             "theirs").split("\n")
+    assert numbers(mine) == numbers(theirs)
+    assert output_of("11-build-your-engine.md", "forgetful_mul(x, x).backward()") == (
+        "x * x at 3: with = 3.0  with += 6.0  d(x²)/dx = 2x = 6.0")
+    assert output_of("11-build-your-engine.md", "of 500 random expressions agree") == (
+        "500 of 500 random expressions agree")
+    survivors = numbers(output_of("11-build-your-engine.md", "Scalar.__mul__ = lambda"))[0]
+    assert 0 < survivors < 400
+
+
+def test_the_matrix_formulas_are_chainrules_gradients_and_the_gates_behave():
+    """12: Xᵀ G, G Wᵀ and the column sums equal the per-scalar gradients; add copies the
+    upstream 5, multiply swaps (-10, 15), max routes (5, 0)."""
+    checks = output_of("12-matrix-backward.md", "dW = matmul(transpose(X_), G)").split("\n")
+    assert checks[1] == "dW: True  dX: True  db: True"
+    assert numbers(checks[0]) == [3, 2, 4, 3, 2]
+    gates = [numbers(line.split("=", 1)[1]) for line in
+             output_of("12-matrix-backward.md", "for name, f in").split("\n")]
+    assert gates == [[1.0, 5.0, 5.0], [-6.0, -10.0, 15.0], [3.0, 5.0, 0.0]]
+
+
+def test_he_keeps_the_signal_and_trains_where_the_default_does_not():
+    """13: through ten ReLU layers He's variance keeps the size within a factor 2, Xavier's
+    loses a factor over 10; trained side by side, He's loss at step 100 is a fifth of the
+    default's, which hardly moves."""
+    sizes = {line[:10].strip(): numbers(line[10:]) for line in
+             output_of("13-initialization.md", "for name, init in inits.items():").split("\n")}
+    assert sizes["He 2/n"][0] / sizes["He 2/n"][-1] < 2
+    assert sizes["Xavier 1/n"][0] / sizes["Xavier 1/n"][-1] > 10
+    assert sizes["default"][1] < 0.5 * sizes["default"][0]
+    default, he = (numbers(line) for line in output_of(
+        "13-initialization.md", "def train(net, steps=100").split("\n")[1:])
+    assert default[-1] > 0.9 * default[0] and he[-1] < default[-1] / 4
+
+
+def test_weight_decay_beats_early_stopping_and_dropout_helps_on_chapter_5s_run():
+    """14: the penalty by hand and weight_decay= agree; at 0.003 the last epoch beats chapter
+    5's best (early stopping); too much decay underfits; dropout lowers the final loss."""
+    first = output_of("14-regularization.md", 'print("no regularization:"').split("\n")
+    none, truth = (numbers(line.split(":")[1])[0] for line in first)
+    assert none == numbers(output_of("05-data.md", "best = (val, epoch, model.state_dict())"
+                                     ).split("\n")[4])[-1]
+    assert truth == numbers(output_of("05-data.md", "print(round(losses.mse([math.sin(3.0 * x)"))[0]
+    decays = {numbers(line)[0]: numbers(line)[-1] for line in
+              output_of("14-regularization.md", "for lam in (0.001, 0.003").split("\n")}
+    early_stopping = numbers(output_of("05-data.md", "best = (val, epoch, model.state_dict())"
+                                       ).split("\n")[5])[1]
+    assert min(decays, key=decays.get) == 0.003 and decays[0.003] < early_stopping
+    assert decays[0.03] > decays[0.003] + 0.05 and decays[0.001] > decays[0.003] + 0.05
+    assert output_of("14-regularization.md", "def penalized_steps(").endswith("True")
+    dropout = output_of("14-regularization.md", "dropped = Sequential(").split("\n")
+    assert truth < numbers(dropout[-2])[-1] < none and dropout[-1].endswith("True")
+
+
+def test_least_squares_gradient_descent_and_the_ceo():
+    """15: gradient descent lands on the normal equations' answer; with the CEO, L2's weights
+    go far from the rule and L1's stay near it; the CEO multiplies RMSE far more than MAE."""
+    rows = {line[:22].strip(): numbers(line[22:]) for page_block in (
+        "show(\"least squares\"", "show(\"gradient descent\"", "show(\"L2, with the CEO\"")
+        for line in output_of("15-salary.md", page_block).split("\n") if "b =" in line}
+    assert rows["gradient descent"] == rows["least squares"]
+    rule = [30, 2.5, 4, 0.5]
+    l2_far = max(abs(a - b) for a, b in zip(rows["L2, with the CEO"], rule))
+    l1_far = max(abs(a - b) for a, b in zip(rows["L1, with the CEO"], rule))
+    assert l2_far > 100 and l1_far < 15
+    clean, ceo = (numbers(line) for line in
+                  output_of("15-salary.md", "clean = predict(").split("\n"))
+    assert ceo[1] / clean[1] > 3 * ceo[0] / clean[0]   # RMSE grows far more than MAE
+
+
+def test_the_checklist_catches_what_it_says():
+    """16: the loss at initialization is near ln 2 and far from it with inputs in the wrong
+    unit; a stale optimizer never moves the loss; more units die at fifty times the rate."""
+    first, initialized, wrong_unit = output_of("16-when-training-goes-wrong.md",
+                                               'print("ln 2 ="').split("\n")
+    ln2, fresh, wrong = numbers(first)[1], numbers(initialized)[-1], numbers(wrong_unit)[-1]
+    assert abs(fresh - ln2) < 0.05 and wrong > 5 * ln2
+    right, stale = (numbers(line.split(":", 1)[1]) for line in output_of(
+        "16-when-training-goes-wrong.md", 'print("a stale optimizer:').split("\n")[1:])
+    assert right[-1] < 0.01 and len(set(stale)) == 1
+    slow, fast = (numbers(line.split("layer", 1)[1]) for line in output_of(
+        "16-when-training-goes-wrong.md", "dead_units(model, X)").split("\n"))
+    assert sum(fast[:2]) > 2 * sum(slow[:2]) and fast[-1] > ln2
+
+
 def test_the_optimizer_figure_uses_the_learning_rates_the_page_found_best():
     """09: the figure's paths run at the best learning rate of the page's grid."""
     sys.path.insert(0, str(DOCS))
