@@ -61,12 +61,13 @@ IEEE = "engine/ieee.py"
 AUTOGRAD = "engine/autograd.py"
 OPTIM = "nn/optim.py"
 TAPE = "engine/tape.py"
+RECORD = "engine/record.py"
 
 MUTANTS: list[Mutant] = [
     # ---- the survivors a review found, each now with a test that kills it ----------------
-    _m("fused linear forgets to note its older inputs", FUSED,
-       "        if xs and recording:\n            tape.note_inputs(xs)\n", "",
-       "test_fused.py"),
+    _m("fused linear forgets to note its older inputs", RECORD,
+       "            tape.older.extend([x for x in xs if x._number < start])\n",
+       "            pass\n", "test_fused.py"),
     _m("c**x: second derivative with out detached", VALUE,
        "else g * (out * ieee.log(c)),", "else g * (data_of(out) * ieee.log(c)),",
        "test_autograd.py"),
@@ -204,8 +205,8 @@ MUTANTS: list[Mutant] = [
        "test_fused.py", "test_reference_backward.py"),
     _m("fused tanh neuron derivative 1 - out", FUSED,
        "    return g * (1.0 - out * out)", "    return g * (1.0 - out)", "test_fused.py"),
-    _m("fused relu neuron on at exactly 0", FUSED,
-       "if off_when_negative and z <= 0:", "if off_when_negative and z < 0:", "test_fused.py"),
+    _m("fused relu neuron on at exactly 0", RECORD,
+       "if off is not None and data <= 0:", "if off is not None and data < 0:", "test_fused.py"),
     _m("gradcheck compares against analytic instead of numeric", "engine/gradcheck.py",
        "passed = gap <= atol + rtol * abs(numeric)", "passed = gap <= atol + rtol * abs(analytic)",
        "test_gradcheck.py"),
@@ -233,17 +234,28 @@ MUTANTS: list[Mutant] = [
        "test_autograd.py"),
     # ---- the tape without a field in the node (creation numbers tell who knows a node) ----
     _m("backward trusts a tape that another thread recorded beside", TAPE,
-       "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
-       "if any(x._op.kind != \"leaf\" for x in older):", "test_threads.py"),
+       "if any(x._op.kind is not Kind.LEAF for x in older) or others_since(self):",
+       "if any(x._op.kind is not Kind.LEAF for x in older):", "test_threads.py"),
     _m("a closed tape forgets its newest number", TAPE,
        "    _closed_newest = max(_closed_newest, tape.newest())\n", "",
        "test_threads.py"),
     _m("an older op node among the inputs goes unnoticed", TAPE,
-       "if any(x._op.kind != \"leaf\" for x in older) or others_since(self):",
+       "if any(x._op.kind is not Kind.LEAF for x in older) or others_since(self):",
        "if others_since(self):", "test_tape.py"),
-    _m("a leaf made while recording does not join the tape", VALUE,
-       "            if tape.record_leaf(self):\n                state.new_tape()\n",
-       "", "test_tape.py", "test_autograd.py"),
+    _m("a leaf made while recording does not join the tape", RECORD,
+       "    tape.leaves.append(leaf)\n", "", "test_tape.py", "test_autograd.py"),
+    # ---- one home for making nodes: every kind notes its older inputs -----------------------
+    _m("an n-ary node notes its older inputs for vsum alone (define_op forgets)", RECORD,
+       "        tape.older.extend([x for x in inputs if x._number < start])\n",
+       "        if op.name == \"sum\":\n"
+       "            tape.older.extend([x for x in inputs if x._number < start])\n",
+       "test_tape.py"),
+    _m("a unary node forgets its older input", RECORD,
+       "        if a._number < tape.start:\n            tape.older.append(a)\n", "",
+       "test_tape.py"),
+    _m("a binary node forgets its second older input", RECORD,
+       "        if b._number < start:\n            tape.older.append(b)\n", "",
+       "test_tape.py"),
     _m("a fused neuron's add_into forgets the bias", FUSED,
        "        weights_and_bias[-1].grad += gz\n", "", "test_fused.py", "test_reference_backward.py"),
     _m("a fused neuron's add_into sends the inputs their own values", FUSED,
