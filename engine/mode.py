@@ -59,6 +59,7 @@ class ThreadState:
     # The thread has ended. The list is bound here, as a default, because this may also run
     # at interpreter exit, when the module's globals are already gone.
     def __del__(self, ended: list[Tape] = tapes_of_ended_threads) -> None:
+        self.tape.let_go()
         ended.append(self.tape)
 
 

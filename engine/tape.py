@@ -90,8 +90,20 @@ class Tape:
 
     def newest(self) -> int:
         """The number of the newest Value recorded on this tape (0: none)."""
-        ops = self.ops
-        return max(ops[-1]._number if ops else 0, self.newest_leaf)
+        last = self.ops[-1:]  # one step: another thread may be emptying the list (``let_go``)
+        return max(last[0]._number if last else 0, self.newest_leaf)
+
+    def let_go(self) -> None:
+        """Drop every node this tape holds, keeping its newest number; takes no lock.
+
+        For a thread that has ended: its nodes are freed at once (not at some other
+        thread's next backward), from wherever Python frees the thread's state.
+        """
+        self.newest_leaf = self.newest()  # first, so that newest() never goes back
+        self.ops.clear()
+        self.leaves.clear()
+        self.older.clear()
+        self.layers.clear()
 
     def graph_of(self, root: Value) -> tuple[list[Value], list[Value]] | None:
         """Root's op nodes (in creation order, root last) and leaves, or None.
@@ -132,9 +144,9 @@ tapes_of_ended_threads: list[Tape] = []
 """Tapes still to be counted as closed, their threads having ended (``ThreadState.__del__``).
 
 A thread's state is freed wherever that happens: even inside ``others_since``, when the
-cycle collector frees it there, or at interpreter exit. So it only appends its tape here,
-an atomic step that needs no lock (taking one could wait for itself), and the tape is
-retired at the next look at the tapes.
+cycle collector frees it there, or at interpreter exit. So it lets go of its tape's nodes
+and appends the (empty) tape here, steps that need no lock (taking one could wait for
+itself), and the tape is retired at the next look at the tapes.
 """
 _lock = threading.Lock()
 
