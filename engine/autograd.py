@@ -17,12 +17,13 @@ The same chain rule in the same order, so the same floats, with three savings:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from engine import tape
 from engine.mode import enable_grad, no_grad, this_thread
-from engine.op import Kind
+from engine.op import Kind, as_number
 from engine.value import Value
 
 
@@ -92,12 +93,25 @@ def backward(root: Value, grad: float = 1.0) -> None:
     add this call's gradient to what they hold (PyTorch's ``.grad`` accumulation), so two
     calls give twice the gradient until ``zero_grad()``.
     """
-    seed = float(grad)
+    seed = as_number(grad)
+    if seed is None:
+        raise TypeError(f"backward() takes a real number as grad, not {type(grad).__name__}")
     ops, leaves, exactly_roots = _nodes_to_visit(root)
     try:
-        _chain_rule(root, seed, ops, leaves, exactly_roots)
+        with accumulating:
+            _chain_rule(root, seed, ops, leaves, exactly_roots)
     finally:
         this_thread.state.new_tape()
+
+
+accumulating = threading.RLock()
+"""Held by each backward while it adds into ``.grad``: one at a time, as PyTorch locks a leaf.
+
+Threads may backpropagate into the same leaves (a model shared by several threads), and
+``leaf.grad += d`` is a read, an add and a write, between which another thread may run:
+without the lock, contributions get lost. Only the chain rule itself is held; threads
+still build their graphs side by side. Re-entrant, so that a derivative may call backward.
+"""
 
 
 def _chain_rule(root: Value, seed: float, ops: list[Value], leaves: list[Value],

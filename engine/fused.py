@@ -198,8 +198,16 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
-        layer = [act(_sum_in_order(map(mul, wd, x_data), 0.0) + bd)
-                 for wd, bd in zip(w_data, b_data)]
+        # Each neuron's output; w . x + b and ReLU written out (a call per neuron saved).
+        if activation is None:
+            layer = [_sum_in_order(map(mul, wd, x_data), 0.0) + bd
+                     for wd, bd in zip(w_data, b_data)]
+        elif off is not None:
+            layer = [0.0 if z < 0 else z for wd, bd in zip(w_data, b_data)
+                     for z in [_sum_in_order(map(mul, wd, x_data), 0.0) + bd]]
+        else:
+            layer = [act(_sum_in_order(map(mul, wd, x_data), 0.0) + bd)
+                     for wd, bd in zip(w_data, b_data)]
         point = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
         outputs.append(make_layer(state, _NEURON_OPS[activation, bool(xs)], layer, prefixes,
                                   point, xs, off))

@@ -246,9 +246,18 @@ def error_function(x: Any) -> Any:
 
 
 def as_number(x: object) -> float | None:
-    """The float value of a Python number (bool and int included), None for anything else."""
+    """The float value of a Python number (bool and int included), None for anything else.
+
+    A number too large for a float (an int of 309 digits or more) is a ValueError.
+    """
     if type(x) is float:
         return x
     if isinstance(x, Real):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            size = f"an int of {len(str(abs(x)))} digits" if isinstance(x, int) else \
+                f"this {type(x).__name__}"
+            raise ValueError(f"{size} is too large for a float (the largest is about "
+                             "1.8e308)") from None
     return None
