@@ -215,6 +215,14 @@ def power(x: Any, e: Any) -> Any:
     return x ** e
 
 
+def general_power(x: Any, e: Any) -> Any:
+    """x ** e, IEEE-safe on floats without PyTorch's shortcuts (a power of two tensors), an
+    op node on Values."""
+    if type(x) is float and type(e) is float:
+        return ieee.general_pow(x, e)
+    return x ** e
+
+
 def logarithm(x: Any) -> Any:
     """ln x, IEEE-safe on floats (log 0 is -inf), an op node on Values."""
     return ieee.log(x) if type(x) is float else x.log()

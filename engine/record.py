@@ -164,16 +164,25 @@ def make_layer(state: ThreadState, op: Op, outputs: list[float],
             tape.older.extend([x for x in xs if x._number < start])
         # The nodes are made here rather than by make_node (the same steps, without a call
         # per node): this loop makes most of a network's nodes.
-        for data, prefix in zip(outputs, prefixes):
-            out = _new(Value)
-            out.data = data
-            out.grad = 0.0
-            out._number = next(numbers)
-            if off is not None and data <= 0:
-                out._op, out._a, out._b = off, None, None
-            else:
+        if off is None:
+            for data, prefix in zip(outputs, prefixes):
+                out = _new(Value)
+                out.data = data
+                out.grad = 0.0
+                out._number = next(numbers)
                 out._op, out._a, out._b = op, prefix, point
-            nodes.append(out)
+                nodes.append(out)
+        else:
+            for data, prefix in zip(outputs, prefixes):
+                out = _new(Value)
+                out.data = data
+                out.grad = 0.0
+                out._number = next(numbers)
+                if data <= 0:
+                    out._op, out._a, out._b = off, None, None
+                else:
+                    out._op, out._a, out._b = op, prefix, point
+                nodes.append(out)
         tape.ops.extend(nodes)
         if nodes and nodes[-1]._number >= tape.stop:
             state.new_tape()

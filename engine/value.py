@@ -24,6 +24,7 @@ from engine.op import (
     divide,
     error_function,
     exponential,
+    general_power,
     hyperbolic_tangent,
     logarithm,
     power,
@@ -158,8 +159,10 @@ class Value:
 
         Constant e:  d/da = e * a**(e-1)  (0 when e == 0), with PyTorch's shortcuts
         (x*x for e = 2, sqrt for 0.5, ...; see ``ieee.pow``).
-        Value b:     d/da = b * a**(b-1),  d/db = a**b * ln(a)  (0 where a == 0 and b >= 0).
-        Those zeros are the upstream gradient times 0, as in PyTorch: a nan upstream stays nan.
+        Value b:     d/da = b * a**(b-1) (0 where b == 0, whatever the upstream gradient, nan
+                     included), with a**(b-1) IEEE's pow and no shortcut, as PyTorch's
+                     tensor powers;  d/db = a**b * ln(a) (the upstream gradient times 0
+                     where a == 0 and b >= 0: a nan upstream stays nan). Both as in PyTorch.
         A negative base to a fractional power is nan, never a complex number.
         """
         if type(other) is Value:
@@ -179,7 +182,7 @@ class Value:
         "**",
         "binary",
         lambda g, out, a, b: (
-            g * 0.0 if data_of(b) == 0 else g * (b * power(a, b - 1.0)),
+            0.0 if data_of(b) == 0 else g * (b * general_power(a, b - 1.0)),
             g * 0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
         ),
         zero_safe=False,
