@@ -47,6 +47,8 @@ class Kind(Enum):
     backward (``autograd.py``). tests/test_value.py checks that each handles every kind.
     """
 
+    __hash__ = object.__hash__  # members are unique: hashing by identity keeps table look-ups quick
+
     LEAF = "leaf"
     UNARY = "unary"
     BINARY = "binary"
@@ -141,15 +143,18 @@ class Op:
         themselves, so the result is a graph) for ``grad(..., create_graph=True)``.
         """
         kind, a, b = self.kind, node._a, node._b
-        if kind is Kind.LEAF or kind is Kind.CONSTANT:
+        if kind not in _NUMBERS:  # a leaf, or an op node without inputs: nothing to send
             return ()
         out: Any = node
         if not on_values:
             out = node.data
             a, b = _NUMBERS[kind](a, b)
-        if kind is Kind.UNARY:
+        if kind is _UNARY:
             return (self.derivative(g, out, a, b),)
         return self.derivative(g, out, a, b)
+
+
+_UNARY = Kind.UNARY  # looked up once: an Enum's member is slow to read from its class
 
 
 def _numbers(values: Any) -> Any:

@@ -114,10 +114,11 @@ class Tape:
         made in between; their gradient stays 0. The leaves may include other graphs' leaves
         too; they receive nothing.
         """
-        if root._number < self.start or root._op.kind in (Kind.LEAF, Kind.CONSTANT):
+        leaf = Kind.LEAF  # read once: an Enum's member is slow to look up on its class
+        if root._number < self.start or root._op.kind in (leaf, Kind.CONSTANT):
             return None
         older = dict.fromkeys(self.older)
-        if any(x._op.kind is not Kind.LEAF for x in older) or others_since(self):
+        if any(x._op.kind is not leaf for x in older) or others_since(self):
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).

@@ -15,7 +15,6 @@ from typing import Any
 from engine import ieee
 from engine.op import (
     LEAF,
-    Kind,
     Number,
     Op,
     as_number,
@@ -372,7 +371,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for Values made directly (and for results computed under ``no_grad``)."""
-        return self._op.kind is Kind.LEAF
+        return self._op.kind is LEAF.kind
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
