@@ -94,7 +94,7 @@ class Op:
     smaller, which makes every node faster to make and to collect.
     """
 
-    __slots__ = ("add_into", "constant_first", "derivative", "kind", "label", "name",
+    __slots__ = ("add_into", "constant_first", "derivative", "kept", "kind", "label", "name",
                  "shared", "zero_safe")
 
     def __init__(self, name: str, kind: Kind | str, derivative: Callable[..., Any],
@@ -110,16 +110,36 @@ class Op:
         self.zero_safe = zero_safe
         self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
         self.label = ""
+        self.kept: list[Any] | None = None  # see ``keeping``
         self.shared = self  # the op all unlabelled nodes share
 
     def labelled(self, label: str) -> Op:
         """This op for a node labelled ``label`` (the shared op itself for "")."""
-        if not label:
+        if not label and self.kept is None:
             return self.shared
+        copy = self._copy()
+        copy.label = label
+        return copy
+
+    def keeping(self, nodes: list[Any]) -> Op:
+        """This op for a node that also holds ``nodes``, older op nodes, oldest first.
+
+        Freeing a graph then never recurses deeply. A node freed by reference counting
+        frees its inputs, which free theirs, and so on: a chain a million nodes deep would
+        go a million C calls deep, which CPython defers past a depth but Pyodide's small
+        stack does not survive. When the tape closes, its newest node (usually the root a
+        backward started from) is given the tape's other op nodes (``tape.Tape.close``);
+        when that node goes, the list goes newest first, and each node it frees finds its
+        inputs still held by the list: one level deep each. A copy per tape, nothing per node.
+        """
+        copy = self._copy()
+        copy.kept = nodes
+        return copy
+
+    def _copy(self) -> Op:
         copy = _new(Op)
         for field in Op.__slots__:
             setattr(copy, field, getattr(self, field))
-        copy.label = label
         return copy
 
     def __repr__(self) -> str:

@@ -100,7 +100,7 @@ class Tape:
         thread's next backward), from wherever Python frees the thread's state.
         """
         self.newest_leaf = self.newest()  # first, so that newest() never goes back
-        self.ops.clear()
+        self.ops = []  # the list goes newest first: no deep recursion
         self.leaves.clear()
         self.older.clear()
         self.layers.clear()
@@ -126,11 +126,19 @@ class Tape:
         return nodes, [*self.leaves, *older]
 
     def close(self) -> None:
-        """Let go of every node, once this tape is replaced."""
+        """Let go of every node, once this tape is replaced.
+
+        The newest op node is given the others (``Op.keeping``), so that the graph, when it
+        goes, is freed newest first without deep recursion.
+        """
         with _lock:
             _retire_ended()
             _retire(self)
-        self.ops.clear()
+        ops = self.ops
+        self.ops = []
+        if ops:
+            newest = ops.pop()
+            newest._op = newest._op.keeping(ops)
         self.leaves.clear()
         self.older.clear()
         self.layers.clear()
