@@ -178,7 +178,7 @@ def make_layer(state: ThreadState, op: Op, outputs: list[float],
                 out.data = data
                 out.grad = 0.0
                 out._number = next(numbers)
-                if data <= 0:
+                if data <= 0.0:
                     out._op, out._a, out._b = off, None, None
                 else:
                     out._op, out._a, out._b = op, prefix, point

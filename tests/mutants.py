@@ -214,7 +214,7 @@ MUTANTS: list[Mutant] = [
     _m("fused tanh neuron derivative 1 - out", FUSED,
        "    return g * (1.0 - out * out)", "    return g * (1.0 - out)", "test_fused.py"),
     _m("fused relu neuron on at exactly 0", RECORD,
-       "                if data <= 0:\n", "                if data < 0:\n", "test_fused.py"),
+       "                if data <= 0.0:\n", "                if data < 0.0:\n", "test_fused.py"),
     _m("gradcheck compares against analytic instead of numeric", "engine/gradcheck.py",
        "passed = gap <= atol + rtol * abs(numeric)", "passed = gap <= atol + rtol * abs(analytic)",
        "test_gradcheck.py"),
