@@ -35,6 +35,11 @@ do threads that only evaluate under ``no_grad``.
 Every backward replaces its thread's tape by a new one, so a training loop keeps one step's
 graph on it at a time; a tape that grows past ``LIMIT`` numbers (graphs built but never
 backpropagated, without ``no_grad``) is replaced too, so it never holds more than that.
+A thread that ends lets go of its tape's nodes at once (``let_go``).
+
+A closed tape hands its list of op nodes to the newest of them (``Op.keeping``): when that
+node goes, the list goes newest first, so a graph a million nodes deep is freed one node at
+a time instead of by a million nested calls in C.
 
 Python's cycle collector also gains: a node referenced by this list is seen as alive at
 once, instead of first being taken for garbage (nothing older refers to it) and then moved
