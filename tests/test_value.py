@@ -274,3 +274,44 @@ def test_detect_anomaly_as_a_decorator():
     with pytest.raises(FloatingPointError, match="log"):
         risky(Value(-1.0))
     assert math.isnan(Value(-1.0).log().data)
+
+
+# ---- numbers too large for a float, and seeds that are not numbers ------------------------
+
+HUGE = 10 ** 400  # an int no float can hold
+
+_cube = define_op("cube", lambda x: x ** 3, lambda x, out: 3 * x * x)
+
+TAKES_A_NUMBER = {
+    "Value(n)": lambda x: Value(HUGE),
+    "Value(Fraction)": lambda x: Value(Fraction(HUGE, 3)),
+    "x + n": lambda x: x + HUGE, "n + x": lambda x: HUGE + x,
+    "x - n": lambda x: x - HUGE, "n - x": lambda x: HUGE - x,
+    "x * n": lambda x: x * HUGE, "n * x": lambda x: HUGE * x,
+    "x / n": lambda x: x / HUGE, "n / x": lambda x: HUGE / x,
+    "x ** n": lambda x: x ** HUGE, "n ** x": lambda x: HUGE ** x,
+    "vsum": lambda x: vsum([x, HUGE]),
+    "dot": lambda x: dot([x], [HUGE]),
+    "linear, a mixed input": lambda x: linear([[x, x]], [x], [x, HUGE]),
+    "clamp": lambda x: x.clamp(min=HUGE),
+    "leaky_relu": lambda x: x.leaky_relu(HUGE),
+    "elu": lambda x: x.elu(HUGE),
+    "softplus": lambda x: x.softplus(beta=HUGE),
+    "define_op": lambda x: _cube(HUGE),
+    "backward(grad=n)": lambda x: (x * 2).backward(HUGE),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAKES_A_NUMBER))
+def test_an_int_too_large_for_a_float_is_a_value_error_naming_its_size(name):
+    with pytest.raises(ValueError, match="too large for a float") as caught:
+        TAKES_A_NUMBER[name](Value(2.0))
+    assert len(str(caught.value)) < 200  # the number itself is not echoed
+
+
+@pytest.mark.parametrize("seed", ["1.5", b"2", None, [1.0], 1j])
+def test_backward_refuses_a_seed_that_is_not_a_real_number(seed):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match="backward"):
+        (x * 3).backward(seed)
+    assert x.grad == 0.0
