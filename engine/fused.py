@@ -203,7 +203,8 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
             layer = [_sum_in_order(map(mul, wd, x_data), 0.0) + bd
                      for wd, bd in zip(w_data, b_data)]
         elif off is not None:
-            layer = [max(z, 0.0) for wd, bd in zip(w_data, b_data)
+            # not max(z, 0.0): a call per neuron; this is the same float, nan and -0.0 included
+            layer = [0.0 if z < 0.0 else z for wd, bd in zip(w_data, b_data)  # noqa: FURB136
                      for z in [_sum_in_order(map(mul, wd, x_data), 0.0) + bd]]
         else:
             layer = [act(_sum_in_order(map(mul, wd, x_data), 0.0) + bd)
