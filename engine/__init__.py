@@ -2,13 +2,17 @@
 
 Read in this order:
 
-1. ``chain_rule.py``: backpropagation in a dozen lines (``reference_backward``).
+1. ``chain_rule.py``: backpropagation in a dozen lines (``reference_backward``): it reads
+   only each node's ``parents`` and its op's rule.
 2. ``value.py``: the node, and every op with its derivative beside its forward;
+   ``op.py``: what an op is (name, kind of node, rule), the kinds named once (``Kind``);
    ``define.py``: your own op, from a float function and its derivative.
 3. ``fused.py``: a neuron or a sum as one node.
-4. ``autograd.py``: the same backward, fast (and ``grad``), with ``tape.py`` (the nodes
-   in the order they were made) and ``mode.py`` (no_grad and anomaly detection, per thread).
-5. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
+4. ``record.py``: how every node is made (numbered, its older inputs noted, put on the
+   tape), in one place; ``tape.py``: the nodes in the order they were made.
+5. ``autograd.py``: the same backward, fast (and ``grad``), reading the tape or searching
+   the graph's storage; ``mode.py`` (no_grad and anomaly detection, per thread).
+6. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
    finite differences), ``testing.py`` (hypothesis strategies).
 """
 

@@ -36,9 +36,9 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-from engine.mode import this_thread
 from engine.op import Op, as_number
-from engine.value import Value, make_node
+from engine.record import make_node_n
+from engine.value import Value
 
 
 class DefinedOp:
@@ -66,14 +66,11 @@ class DefinedOp:
         values = tuple(x for x in inputs if type(x) is Value)
         if not values:
             return out
-        state = this_thread.state
-        if state.grad_enabled:
-            state.tape.note_inputs(values)
         # The node keeps its Value inputs (a) and, when some inputs are numbers, every input
         # in order with None where a Value goes (b), to call the derivative the same way.
         template = None if len(values) == len(inputs) else tuple(
             None if type(x) is Value else n for x, n in zip(inputs, numbers))
-        return make_node(self._op, out, values, template)
+        return make_node_n(self._op, out, values, template)
 
     def _contributions(self, g: Any, out: Any, values: Sequence[Any],
                        template: tuple[float | None, ...] | None) -> list[Any]:

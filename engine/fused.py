@@ -28,29 +28,20 @@ from typing import Any
 
 from engine import ieee
 from engine.mode import this_thread
-from engine.op import LEAF, Number, Op, as_number
-from engine.tape import numbers
-from engine.value import (
-    Value,
-    elu_derivative,
-    gelu_derivative,
-    make_node,
-    report_forward_anomaly,
-    softplus_derivative,
-)
-
-_new = object.__new__
+from engine.op import Number, Op, as_number
+from engine.record import make_layer, make_node_n, neuron_prefixes
+from engine.value import Value, elu_derivative, gelu_derivative, softplus_derivative
 
 
 def vsum(values: Iterable[Value | Number]) -> Value:
     """v1 + v2 + ... + vn as one node.   d/dvi = 1 for every i.
 
     The same float as chaining ``+`` left to right, in one node instead of n - 1.
-    Numbers among the values are added as constants (their sum is ``.constant``).
+    Numbers among the values are added as constants (they are ``.constant``, in order).
     """
     parents: list[Value] = []
     total = 0.0
-    constants = None  # the sum of the numbers among the values, kept for pictures
+    constants: list[float] | None = None  # the numbers among the values, kept for pictures
     for v in values:
         if type(v) is Value:
             parents.append(v)
@@ -60,11 +51,10 @@ def vsum(values: Iterable[Value | Number]) -> Value:
             if c is None:
                 raise TypeError(f"vsum() takes Values and numbers, not {type(v).__name__}")
             total += c
-            constants = c if constants is None else constants + c
-    state = this_thread.state
-    if state.grad_enabled:
-        state.tape.note_inputs(parents)
-    return make_node(_SUM, total, tuple(parents), constants)
+            if constants is None:
+                constants = []
+            constants.append(c)
+    return make_node_n(_SUM, total, tuple(parents), None if constants is None else tuple(constants))
 
 
 _SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
@@ -198,52 +188,33 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
         raise ValueError(f"weight rows of different lengths: {sorted(widths)}")
     b_data = [b.data for b in biases]
     state = this_thread.state
-    recording, checking = state.grad_enabled, state.anomaly_enabled
-    if recording:
-        tape = state.tape
-        prefixes = tape.neuron_prefixes(weights, biases)  # each neuron's w1..wn, b
-    else:
-        prefixes = [()] * len(biases)
-    off_when_negative = activation == "relu"
+    tape = state.recording
+    prefixes = [()] * len(biases) if tape is None else neuron_prefixes(tape, weights, biases)
+    # A ReLU that is on passes z itself; one that is off (z <= 0) becomes a node of _RELU_OFF.
+    off = _RELU_OFF if activation == "relu" else None
     outputs = []
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)
-        op = _NEURON_OPS[activation, bool(xs)]
-        point = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
         if widths and len(x_data) not in widths:
             raise ValueError(f"a weight row has {next(iter(widths))} entries but the input has "
                              f"{len(x_data)}")
-        if xs and recording:
-            tape.note_inputs(xs)
-        # The nodes are made here rather than by value.make_node (the same steps, without
-        # a call per node): this loop makes most of a network's nodes.
-        layer = []
-        for wd, bd, prefix in zip(w_data, b_data, prefixes):
-            z = _sum_in_order(map(mul, wd, x_data), 0.0) + bd
-            out = _new(Value)
-            out.grad = 0.0
-            if not recording:
-                out.data = act(z)
-                out._number, out._op, out._a, out._b = 0, LEAF, None, None
-            else:
-                out._number = next(numbers)
-                if off_when_negative and z <= 0:
-                    # An off ReLU sends nothing back: an op node without parents.
-                    out.data = 0.0 if z < 0 else z
-                    out._op, out._a, out._b = _RELU_OFF, None, None
-                else:
-                    out.data = z if off_when_negative else act(z)  # a ReLU that is on passes z
-                    out._op, out._a, out._b = op, prefix, point
-            layer.append(out)
-        if recording and tape.record_layer(layer):  # the tape is full: start a new one
-            state.new_tape()
-            tape = state.tape
-            prefixes = tape.neuron_prefixes(weights, biases)
-        if checking:
-            for out, prefix in zip(layer, prefixes):
-                if not math.isfinite(out.data):
-                    report_forward_anomaly(op, out.data, prefix, point)
-        outputs.append(layer)
+        # Each neuron's output; w . x + b and ReLU written out (a call per neuron saved).
+        if activation is None:
+            layer = [_sum_in_order(map(mul, wd, x_data), 0.0) + bd
+                     for wd, bd in zip(w_data, b_data)]
+        elif off is not None:
+            # not max(z, 0.0): a call per neuron; this is the same float, nan and -0.0 included
+            layer = [0.0 if z < 0.0 else z for wd, bd in zip(w_data, b_data)  # noqa: FURB136
+                     for z in [_sum_in_order(map(mul, wd, x_data), 0.0) + bd]]
+        else:
+            layer = [act(_sum_in_order(map(mul, wd, x_data), 0.0) + bd)
+                     for wd, bd in zip(w_data, b_data)]
+        point = xs or tuple(x_data)  # the node's second tuple: Values, or numbers as constants
+        outputs.append(make_layer(state, _NEURON_OPS[activation, bool(xs)], layer, prefixes,
+                                  point, xs, off))
+        if state.recording is not tape:  # the tape was full and is replaced
+            tape = state.recording
+            prefixes = neuron_prefixes(tape, weights, biases)
     return outputs
 
 

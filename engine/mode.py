@@ -3,7 +3,8 @@
 ``no_grad()`` turns recording off: ops still compute, but their results are plain leaves
 with no parents, so nothing is kept for backward (inference, plotting, optimizer updates).
 It matters for memory too: a graph recorded and never backpropagated stays on the tape
-(``tape.py``) until the next ``backward()`` in the same thread or until the tape is full.
+(``tape.py``) until the next ``backward()`` in the same thread, until the tape is full, or
+until the thread ends (its tape lets go of its nodes then).
 ``detect_anomaly()`` turns checking on: the first op whose forward or backward produces
 nan or inf raises ``FloatingPointError`` naming the op, its inputs and the node's label.
 
@@ -59,6 +60,7 @@ class ThreadState:
     # The thread has ended. The list is bound here, as a default, because this may also run
     # at interpreter exit, when the module's globals are already gone.
     def __del__(self, ended: list[Tape] = tapes_of_ended_threads) -> None:
+        self.tape.let_go()
         ended.append(self.tape)
 
 

@@ -27,16 +27,34 @@ gradient itself becomes a graph that can be differentiated again. The helpers at
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from enum import Enum
 from numbers import Real
 from typing import Any
 
 from engine import ieee
 
 Number = int | float
-KINDS = ("leaf", "unary", "binary", "nary", "neuron", "constant")
-"""How a node keeps its inputs (see ``Op``)."""
 _new = object.__new__
+
+
+class Kind(Enum):
+    """How a node keeps its inputs in its fields ``_a`` and ``_b`` (each kind told in ``Op``).
+
+    Code that depends on the kind dispatches on it in one place per concern: ``Op.inputs``
+    (the parents), ``Op.constants`` (the numbers folded in), ``Op.contributions`` (the rule
+    applied), ``engine/record.py`` (making a node and noting its inputs) and the fast
+    backward (``autograd.py``). tests/test_value.py checks that each handles every kind.
+    """
+
+    __hash__ = object.__hash__  # members are unique: hashing by identity keeps table look-ups quick
+
+    LEAF = "leaf"
+    UNARY = "unary"
+    BINARY = "binary"
+    NARY = "nary"
+    NEURON = "neuron"
+    CONSTANT = "constant"
 
 
 class Op:
@@ -44,13 +62,15 @@ class Op:
 
     ``derivative(g, out, a, b)`` receives the upstream gradient ``g`` (d root / d out), the
     op's output ``out`` and its inputs, and returns what each Value input receives:
-    ``g * d out / d input``. ``kind`` says how a node keeps its inputs in ``a`` and ``b``:
+    ``g * d out / d input``. ``kind`` (a ``Kind``, or its name) says how a node keeps its
+    inputs in ``a`` and ``b``:
 
     * "leaf": none (a Value made directly, or computed under no_grad);
     * "unary": ``a`` a Value, ``b`` a constant or None (``x * 3``, ``x.exp()``);
     * "binary": ``a`` and ``b`` both Values (``x * y``);
-    * "nary": ``a`` a tuple of Values, ``b`` a tuple of constants or None (``vsum``, a
-      neuron on numbers: its weights and bias, then the data point as constants);
+    * "nary": ``a`` a tuple of Values, ``b`` a tuple of numbers or None (``vsum``: the
+      numbers among its terms; a neuron on numbers: its weights and bias, then the data
+      point; ``define_op``: every input in order, None where a Value goes);
     * "neuron": two tuples of Values, the inputs being ``a + b`` (a neuron's weights and
       bias, then its inputs; each tuple is shared with the layer's other nodes, so a node
       costs no tuple of its own);
@@ -74,31 +94,52 @@ class Op:
     smaller, which makes every node faster to make and to collect.
     """
 
-    __slots__ = ("add_into", "constant_first", "derivative", "kind", "label", "name",
+    __slots__ = ("add_into", "constant_first", "derivative", "kept", "kind", "label", "name",
                  "shared", "zero_safe")
 
-    def __init__(self, name: str, kind: str, derivative: Callable[..., Any],
+    def __init__(self, name: str, kind: Kind | str, derivative: Callable[..., Any],
                  zero_safe: bool = True, constant_first: bool = False,
                  add_into: Callable[..., None] | None = None) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        try:
+            self.kind = Kind(kind)
+        except ValueError:
+            raise ValueError(f"kind must be one of {[k.value for k in Kind]}, not {kind!r}") from None
         self.name = name
-        self.kind = kind
         self.derivative = derivative
         self.add_into = add_into
         self.zero_safe = zero_safe
         self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
         self.label = ""
+        self.kept: list[Any] | None = None  # see ``keeping``
         self.shared = self  # the op all unlabelled nodes share
 
     def labelled(self, label: str) -> Op:
         """This op for a node labelled ``label`` (the shared op itself for "")."""
-        if not label:
+        if not label and self.kept is None:
             return self.shared
+        copy = self._copy()
+        copy.label = label
+        return copy
+
+    def keeping(self, nodes: list[Any]) -> Op:
+        """This op for a node that also holds ``nodes``, older op nodes, oldest first.
+
+        Freeing a graph then never recurses deeply. A node freed by reference counting
+        frees its inputs, which free theirs, and so on: a chain a million nodes deep would
+        go a million C calls deep, which CPython defers past a depth but Pyodide's small
+        stack does not survive. When the tape closes, its newest node (usually the root a
+        backward started from) is given the tape's other op nodes (``tape.Tape.close``);
+        when that node goes, the list goes newest first, and each node it frees finds its
+        inputs still held by the list: one level deep each. A copy per tape, nothing per node.
+        """
+        copy = self._copy()
+        copy.kept = nodes
+        return copy
+
+    def _copy(self) -> Op:
         copy = _new(Op)
         for field in Op.__slots__:
             setattr(copy, field, getattr(self, field))
-        copy.label = label
         return copy
 
     def __repr__(self) -> str:
@@ -106,19 +147,78 @@ class Op:
 
     def inputs(self, a: Any, b: Any) -> tuple[Any, ...]:
         """The Value inputs of a node of this op, from its fields ``a`` and ``b``, in order."""
-        kind = self.kind
-        if kind == "binary":
-            return (a, b)
-        if kind == "unary":
-            return (a,)
-        if kind == "nary":
-            return a
-        if kind == "neuron":
-            return a + b
+        return _INPUTS[self.kind](a, b)
+
+    def constants(self, b: Any) -> tuple[float, ...]:
+        """The numbers folded into a node of this op, from its field ``b``, in order (``()``
+        if none): ``(3.0,)`` for ``x * 3``, ``(2.0, 0.5)`` for ``vsum([x, 2, 0.5])``, the data
+        point for a neuron on numbers, the number inputs of a ``define_op``, the bounds
+        given to ``clamp``."""
+        return _CONSTANTS[self.kind](b)
+
+    def contributions(self, g: Any, node: Any, on_values: bool = False) -> Sequence[Any]:
+        """This op's rule at ``node``: what each parent receives when ``node``'s gradient is g.
+
+        On floats (the nodes' numbers) for ``backward``; on Values (``on_values``: the nodes
+        themselves, so the result is a graph) for ``grad(..., create_graph=True)``.
+        """
+        kind, a, b = self.kind, node._a, node._b
+        if kind not in _NUMBERS:  # a leaf, or an op node without inputs: nothing to send
+            return ()
+        out: Any = node
+        if not on_values:
+            out = node.data
+            a, b = _NUMBERS[kind](a, b)
+        if kind is _UNARY:
+            return (self.derivative(g, out, a, b),)
+        return self.derivative(g, out, a, b)
+
+
+_UNARY = Kind.UNARY  # looked up once: an Enum's member is slow to read from its class
+
+
+def _numbers(values: Any) -> Any:
+    return [v.data for v in values]
+
+
+def _without_nones(b: Any) -> tuple[float, ...]:
+    if b is None:
         return ()
+    if type(b) is tuple:
+        return tuple(c for c in b if c is not None)
+    return (b,)
 
 
-LEAF = Op("", "leaf", lambda g, out, a, b: ())
+# One table per concern, keyed by every kind (tests/test_value.py checks that none is missing).
+_INPUTS: dict[Kind, Callable[[Any, Any], tuple[Any, ...]]] = {
+    Kind.LEAF: lambda a, b: (),
+    Kind.UNARY: lambda a, b: (a,),
+    Kind.BINARY: lambda a, b: (a, b),
+    Kind.NARY: lambda a, b: a,
+    Kind.NEURON: lambda a, b: a + b,
+    Kind.CONSTANT: lambda a, b: (),
+}
+"""The parents of a node, in order, from its fields ``a`` and ``b``."""
+_CONSTANTS: dict[Kind, Callable[[Any], tuple[float, ...]]] = {
+    Kind.LEAF: lambda b: (),
+    Kind.UNARY: _without_nones,  # None, a number, or a tuple (softplus, clamp's bounds)
+    Kind.BINARY: lambda b: (),
+    Kind.NARY: _without_nones,  # None, or a tuple (define_op's has None where a Value goes)
+    Kind.NEURON: lambda b: (),
+    Kind.CONSTANT: lambda b: (),
+}
+"""The numbers folded into a node, from its field ``b``."""
+_NUMBERS: dict[Kind, Callable[[Any, Any], tuple[Any, Any]]] = {
+    Kind.UNARY: lambda a, b: (a.data, b),
+    Kind.BINARY: lambda a, b: (a.data, b.data),
+    Kind.NARY: lambda a, b: (_numbers(a), b),
+    Kind.NEURON: lambda a, b: (_numbers(a), _numbers(b)),
+}
+"""A rule's arguments ``a`` and ``b`` on floats: the node's fields with Values read as numbers
+(the kinds without inputs never reach their rule)."""
+
+
+LEAF = Op("", Kind.LEAF, lambda g, out, a, b: ())
 
 
 # Derivative rules are written with these helpers so that one formula serves floats (an
@@ -137,6 +237,14 @@ def power(x: Any, e: Any) -> Any:
     """x ** e, IEEE-safe on floats with PyTorch's shortcuts, an op node on Values."""
     if type(x) is float and type(e) is float:
         return ieee.pow(x, e)
+    return x ** e
+
+
+def general_power(x: Any, e: Any) -> Any:
+    """x ** e, IEEE-safe on floats without PyTorch's shortcuts (a power of two tensors), an
+    op node on Values."""
+    if type(x) is float and type(e) is float:
+        return ieee.general_pow(x, e)
     return x ** e
 
 
@@ -171,9 +279,18 @@ def error_function(x: Any) -> Any:
 
 
 def as_number(x: object) -> float | None:
-    """The float value of a Python number (bool and int included), None for anything else."""
+    """The float value of a Python number (bool and int included), None for anything else.
+
+    A number too large for a float (an int of 309 digits or more) is a ValueError.
+    """
     if type(x) is float:
         return x
     if isinstance(x, Real):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            size = f"an int of {len(str(abs(x)))} digits" if isinstance(x, int) else \
+                f"this {type(x).__name__}"
+            raise ValueError(f"{size} is too large for a float (the largest is about "
+                             "1.8e308)") from None
     return None

@@ -18,11 +18,11 @@ leaf adds a call's whole gradient to what it held, ``old + sum``, as PyTorch doe
 node there means the tape does not hold whole graphs (one grew out of an older graph), and
 backward searches instead.
 
-Recording a node takes three steps, written in two places for speed: ``make_node`` and
-``make_node2`` (``value.py``, one node at a time) and ``record_layer`` (below, a layer of
-neurons at a time; ``neuron_prefixes`` and ``note_inputs`` note their inputs): the node
-takes the next number, every input numbered below ``start`` is appended to ``older``, and
-the node is appended to ``ops``; a full tape is then replaced.
+Recording a node takes three steps, all in ``record.py`` (the only code that writes to a
+tape while it records): the node takes the next number, every input numbered below
+``start`` is appended to ``older``, and the node is appended to ``ops``; a full tape is
+then replaced. This module holds the tape itself, what backward asks of it (``graph_of``),
+and its end (``close``).
 
 Each thread has its own tape (``mode.ThreadState``), so graphs built and backpropagated in
 different threads never meet here. Numbers alone cannot tell threads apart, though: a node
@@ -35,6 +35,11 @@ do threads that only evaluate under ``no_grad``.
 Every backward replaces its thread's tape by a new one, so a training loop keeps one step's
 graph on it at a time; a tape that grows past ``LIMIT`` numbers (graphs built but never
 backpropagated, without ``no_grad``) is replaced too, so it never holds more than that.
+A thread that ends lets go of its tape's nodes at once (``let_go``).
+
+A closed tape hands its list of op nodes to the newest of them (``Op.keeping``): when that
+node goes, the list goes newest first, so a graph a million nodes deep is freed one node at
+a time instead of by a million nested calls in C.
 
 Python's cycle collector also gains: a node referenced by this list is seen as alive at
 once, instead of first being taken for garbage (nothing older refers to it) and then moved
@@ -46,10 +51,11 @@ from __future__ import annotations
 import os
 import threading
 from bisect import bisect_right
-from collections.abc import Sequence
 from itertools import count
 from operator import attrgetter
 from typing import TYPE_CHECKING
+
+from engine.op import Kind
 
 if TYPE_CHECKING:
     from engine.value import Value
@@ -79,7 +85,7 @@ class Tape:
         self.newest_leaf = 0
         """The number of the last leaf made while this tape recorded (0: none)."""
         self.layers: dict[int, tuple] = {}
-        """Neuron inputs noted per layer, see ``neuron_prefixes``."""
+        """Neuron inputs noted per layer, see ``record.neuron_prefixes``."""
         self.start = next(numbers)
         """The first creation number this tape records: everything older is noted when used."""
         self.stop = self.start + LIMIT
@@ -89,45 +95,20 @@ class Tape:
 
     def newest(self) -> int:
         """The number of the newest Value recorded on this tape (0: none)."""
-        ops = self.ops
-        return max(ops[-1]._number if ops else 0, self.newest_leaf)
+        last = self.ops[-1:]  # one step: another thread may be emptying the list (``let_go``)
+        return max(last[0]._number if last else 0, self.newest_leaf)
 
-    def record_leaf(self, leaf: Value) -> bool:
-        """Note a leaf made (and numbered) while this tape records; True when it is now full."""
-        self.leaves.append(leaf)
-        self.newest_leaf = number = leaf._number
-        return number >= self.stop
+    def let_go(self) -> None:
+        """Drop every node this tape holds, keeping its newest number; takes no lock.
 
-    def record_layer(self, nodes: list[Value]) -> bool:
-        """Put op nodes made together on this tape (a layer of neurons: ``fused.py``, which
-        has noted their inputs already); True when the tape is now full."""
-        self.ops.extend(nodes)
-        return bool(nodes) and nodes[-1]._number >= self.stop
-
-    def note_inputs(self, inputs: Sequence[Value]) -> None:
-        """Note the inputs older than this tape among those of a new n-ary op node."""
-        start = self.start
-        self.older.extend([x for x in inputs if x._number < start])
-
-    def neuron_prefixes(self, weights: Sequence[Sequence[Value]], biases: Sequence[Value]
-                        ) -> list[tuple[Value, ...]]:
-        """Each neuron's weights and bias as one tuple (w1..wn, b), their inputs noted.
-
-        A layer called once per data point would otherwise build these tuples and check
-        every weight again at each call; so they are kept per layer until this tape is
-        replaced, and reused while the layer still holds the very same Values.
+        For a thread that has ended: its nodes are freed at once (not at some other
+        thread's next backward), from wherever Python frees the thread's state.
         """
-        key = id(weights)
-        kept = self.layers.get(key)
-        if kept is not None and kept[0] is weights and kept[1] == weights and kept[2] == biases:
-            return kept[3]
-        prefixes = [(*row, b) for row, b in zip(weights, biases)]
-        for prefix in prefixes:
-            self.note_inputs(prefix)
-        # The copies let the next call see a Value replaced in place (kept[1] == weights
-        # compares row by row, Value by Value, by identity).
-        self.layers[key] = (weights, [list(row) for row in weights], list(biases), prefixes)
-        return prefixes
+        self.newest_leaf = self.newest()  # first, so that newest() never goes back
+        self.ops = []  # the list goes newest first: no deep recursion
+        self.leaves.clear()
+        self.older.clear()
+        self.layers.clear()
 
     def graph_of(self, root: Value) -> tuple[list[Value], list[Value]] | None:
         """Root's op nodes (in creation order, root last) and leaves, or None.
@@ -138,10 +119,11 @@ class Tape:
         made in between; their gradient stays 0. The leaves may include other graphs' leaves
         too; they receive nothing.
         """
-        if root._number < self.start or root._op.kind in ("leaf", "constant"):
+        leaf = Kind.LEAF  # read once: an Enum's member is slow to look up on its class
+        if root._number < self.start or root._op.kind in (leaf, Kind.CONSTANT):
             return None
         older = dict.fromkeys(self.older)
-        if any(x._op.kind != "leaf" for x in older) or others_since(self):
+        if any(x._op.kind is not leaf for x in older) or others_since(self):
             return None
         ops = self.ops
         # Usually root is the last node made: then the tape itself is the list (no copy).
@@ -149,11 +131,19 @@ class Tape:
         return nodes, [*self.leaves, *older]
 
     def close(self) -> None:
-        """Let go of every node, once this tape is replaced."""
+        """Let go of every node, once this tape is replaced.
+
+        The newest op node is given the others (``Op.keeping``), so that the graph, when it
+        goes, is freed newest first without deep recursion.
+        """
         with _lock:
             _retire_ended()
             _retire(self)
-        self.ops.clear()
+        ops = self.ops
+        self.ops = []
+        if ops:
+            newest = ops.pop()
+            newest._op = newest._op.keeping(ops)
         self.leaves.clear()
         self.older.clear()
         self.layers.clear()
@@ -168,9 +158,9 @@ tapes_of_ended_threads: list[Tape] = []
 """Tapes still to be counted as closed, their threads having ended (``ThreadState.__del__``).
 
 A thread's state is freed wherever that happens: even inside ``others_since``, when the
-cycle collector frees it there, or at interpreter exit. So it only appends its tape here,
-an atomic step that needs no lock (taking one could wait for itself), and the tape is
-retired at the next look at the tapes.
+cycle collector frees it there, or at interpreter exit. So it lets go of its tape's nodes
+and appends the (empty) tape here, steps that need no lock (taking one could wait for
+itself), and the tape is retired at the next look at the tapes.
 """
 _lock = threading.Lock()
 

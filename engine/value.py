@@ -4,7 +4,7 @@ Arithmetic on Values builds a graph as it computes. Every operation below has th
 on one screen: the forward formula (computed on floats), an ``Op`` holding its name and its
 derivative (``op.py``), and a docstring with both formulas. ``backward()`` applies the chain
 rule over the graph (``chain_rule.py`` shows how in a dozen lines). How nodes are stored,
-and why, is told in ``op.py``; how they are made and recorded, at the end of this file.
+and why, is told in ``op.py``; how they are made and recorded, in ``record.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 from engine import ieee
-from engine.mode import this_thread
 from engine.op import (
     LEAF,
     Number,
@@ -24,14 +23,12 @@ from engine.op import (
     divide,
     error_function,
     exponential,
+    general_power,
     hyperbolic_tangent,
     logarithm,
     power,
     sine,
 )
-from engine.tape import numbers as _numbers
-
-_new = object.__new__
 
 
 class Value:
@@ -63,14 +60,7 @@ class Value:
         self._op, self._a, self._b = LEAF, None, None
         if label != "":
             self.label = label  # a labelled copy of LEAF (a TypeError if not a str)
-        state = this_thread.state
-        tape = state.recording
-        if tape is None:
-            self._number = 0  # no tape knows it: an op that uses it notes it on its tape
-        else:
-            self._number = next(_numbers)
-            if tape.record_leaf(self):
-                state.new_tape()
+        record_leaf(self)  # its creation number, and the tape's list of leaves
 
     # ---- addition and subtraction ----------------------------------------------------------
 
@@ -168,8 +158,10 @@ class Value:
 
         Constant e:  d/da = e * a**(e-1)  (0 when e == 0), with PyTorch's shortcuts
         (x*x for e = 2, sqrt for 0.5, ...; see ``ieee.pow``).
-        Value b:     d/da = b * a**(b-1),  d/db = a**b * ln(a)  (0 where a == 0 and b >= 0).
-        Those zeros are the upstream gradient times 0, as in PyTorch: a nan upstream stays nan.
+        Value b:     d/da = b * a**(b-1) (0 where b == 0, whatever the upstream gradient, nan
+                     included), with a**(b-1) IEEE's pow and no shortcut, as PyTorch's
+                     tensor powers;  d/db = a**b * ln(a) (the upstream gradient times 0
+                     where a == 0 and b >= 0: a nan upstream stays nan). Both as in PyTorch.
         A negative base to a fractional power is nan, never a complex number.
         """
         if type(other) is Value:
@@ -189,7 +181,7 @@ class Value:
         "**",
         "binary",
         lambda g, out, a, b: (
-            g * 0.0 if data_of(b) == 0 else g * (b * power(a, b - 1.0)),
+            0.0 if data_of(b) == 0 else g * (b * general_power(a, b - 1.0)),
             g * 0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
         ),
         zero_safe=False,
@@ -364,9 +356,12 @@ class Value:
         return self._op.inputs(self._a, self._b)
 
     @property
-    def constant(self) -> float | tuple[float, ...] | None:
-        """The number folded into this node's op (3.0 in ``x * 3``), None if there is none."""
-        return self._b if self._op.kind in ("unary", "nary") else None
+    def constant(self) -> tuple[float, ...]:
+        """The numbers folded into this node's op, in order, as a tuple; ``()`` if none.
+
+        ``(3.0,)`` for ``x * 3`` and ``3 - x``, ``(2.0, 0.5)`` for ``vsum([x, 2, 0.5])``, the
+        data point for a neuron on numbers, the number inputs of a ``define_op``."""
+        return self._op.constants(self._b)
 
     @property
     def constant_first(self) -> bool:
@@ -376,7 +371,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for Values made directly (and for results computed under ``no_grad``)."""
-        return self._op.kind == "leaf"
+        return self._op.kind is LEAF.kind
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -466,73 +461,9 @@ def gelu_tanh_derivative(g: Any, a: Any) -> Any:
     return g * (0.5 * right + left * (1.0 - tanh_inner * tanh_inner) * inner_derivative)
 
 
-# ---- how a node is made (run once per op, so written for speed) -------------------------
+# ---- how a node is made: ``record.py``, which needs the class above ---------------------
 
-
-def make_node(op: Op, data: float, a: Any, b: Any) -> Value:
-    """A new Value computed by ``op`` from ``a`` (and ``b``); a parentless leaf under no_grad.
-
-    For ops with one Value input ``a`` and a constant (or None) ``b``, and for n-ary ops
-    (``a`` and ``b`` tuples, whose caller notes their inputs itself, see ``fused.py``);
-    ``make_node2`` is the same for two Value inputs. This runs once per op, so it is written
-    for speed: the node is made without calling ``__init__``, and the tape's bookkeeping
-    (``tape.py``) is one comparison per input.
-    """
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    state = this_thread.state
-    tape = state.recording
-    if tape is not None:
-        out._number = number = next(_numbers)
-        out._op, out._a, out._b = op, a, b
-        if op.kind == "unary" and a._number < tape.start:
-            tape.older.append(a)
-        tape.ops.append(out)
-        if number >= tape.stop:
-            state.new_tape()
-    else:
-        out._number, out._op, out._a, out._b = 0, LEAF, None, None
-    if state.anomaly_enabled and not math.isfinite(data):
-        report_forward_anomaly(op, data, a, b)
-    return out
-
-
-def make_node2(op: Op, data: float, a: Value, b: Value) -> Value:
-    """``make_node`` for an op of two Value inputs (written out: + and * make most nodes)."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    state = this_thread.state
-    tape = state.recording
-    if tape is not None:
-        out._number = number = next(_numbers)
-        out._op, out._a, out._b = op, a, b
-        start = tape.start
-        if a._number < start:
-            tape.older.append(a)
-        if b._number < start:
-            tape.older.append(b)
-        tape.ops.append(out)
-        if number >= tape.stop:
-            state.new_tape()
-    else:
-        out._number, out._op, out._a, out._b = 0, LEAF, None, None
-    if state.anomaly_enabled and not math.isfinite(data):
-        report_forward_anomaly(op, data, a, b)
-    return out
-
-
-def report_forward_anomaly(op: Op, data: float, a: Any, b: Any) -> None:
-    described = ", ".join(_describe(x) for x in op.inputs(a, b))
-    const = f" with constant {b!r}" if op.kind == "unary" and b is not None else ""
-    raise FloatingPointError(f"{op.name!r} produced {data} from input(s) {described}{const}")
-
-
-def _describe(x: Any) -> str:
-    if type(x) is Value:
-        return f"{x.label!r}={x.data}" if x.label else f"{x.data}"
-    return repr(x)
+from engine.record import make_node, make_node2, record_leaf
 
 
 def _leaf(data: float, grad: float, label: str) -> Value:

@@ -100,6 +100,12 @@ EDGES = [
     ("0**x at -1: inf", lambda x: 0 ** x, (-1.0,)),
     ("(-2)**x at 3: d/dx is nan", lambda x: (-2) ** x, (3.0,)),
     ("(-2)**x at 0.5: nan", lambda x: (-2) ** x, (0.5,)),
+    # issue 25: d/da of a ** b at b == 0 is 0 whatever comes from above, nan included
+    ("(a**b) * nan at (2, 0): d/da is 0", lambda a, b: (a ** b) * nan, (2.0, 0.0)),
+    ("(a**b) * inf at (2, 0): d/da is 0", lambda a, b: (a ** b) * inf, (2.0, 0.0)),
+    # a base of -inf with a Value exponent: a**(b-1) is IEEE's pow, no shortcut
+    *[(f"a**b at (-inf, {b})", lambda a, b: a ** b, (-inf, b))
+      for b in (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)],
     # a constant on either side of - and /
     ("x - 2 at inf", lambda x: x - 2.0, (inf,)),
     ("x / 0 at 1", lambda x: x / 0.0, (1.0,)),

@@ -21,8 +21,18 @@ import pytest
 from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
-from engine import Value, detect_anomaly, grad, linear_batch, no_grad, tape, vsum
+from engine import (
+    Value,
+    define_op,
+    detect_anomaly,
+    grad,
+    linear_batch,
+    no_grad,
+    tape,
+    vsum,
+)
 from engine.mode import current
+from engine.op import Kind
 from engine.testing import OPS, VALUE_FUNCTIONS, Expression, Step, expressions
 from tests.torch_oracle import close, identical, import_torch
 
@@ -468,10 +478,16 @@ def test_training_with_fused_ops_gives_the_same_bits_on_both_paths():
     assert not any(math.isnan(x) for row in taped for x in row)
 
 
+square = define_op("square", lambda x: x * x, lambda x, out: 2 * x)
+hypot = define_op("hypot", math.hypot, lambda x, y, out: (x / out, y / out))
+
 NODE_KINDS = {
     "unary": lambda h, x: h * 3.0,
     "binary": lambda h, x: h * x,
+    "binary (h the second input)": lambda h, x: x * h,
     "nary (vsum)": lambda h, x: vsum([x, h, 1.5]),
+    "nary (define_op of one Value)": lambda h, x: square(h),
+    "nary (define_op of a number and a Value)": lambda h, x: hypot(0.5, h),
     "nary (a neuron on numbers, h a weight)": lambda h, x: linear_batch([[h, x]], [x], [[0.5, 2.0]])[0][0],
     "neuron (h an input)": lambda h, x: linear_batch([[x, x]], [x], [[h, x]], "tanh")[0][0],
     "neuron (h a weight)": lambda h, x: linear_batch([[h]], [x], [[x]], "sigmoid")[0][0],
@@ -495,3 +511,20 @@ def test_each_kind_of_node_built_on_an_older_op_node_makes_the_tape_decline(kind
     assert the_tape().graph_of(y_alone) is not None
     y_alone.backward()
     assert x.grad == x_alone.grad != 0.0
+
+
+def test_the_node_kinds_above_cover_every_kind_that_has_inputs():
+    x = Value(0.8)
+    made = {NODE_KINDS[name](x * 1.0, x)._op.kind for name in NODE_KINDS}
+    assert made == {Kind.UNARY, Kind.BINARY, Kind.NARY, Kind.NEURON}
+    assert {k for k in Kind if k not in made} == {Kind.LEAF, Kind.CONSTANT}  # no inputs to note
+
+
+def test_an_own_op_built_after_a_backward_still_reaches_older_leaves():
+    # issue 23's example: without noting a, the tape vouched for sq(a * 2) and a.grad was 0.0
+    a = Value(3.0)
+    twice = a * 2
+    empty_the_tape()
+    y = square(twice)  # an op node of this tape on one of an older tape
+    y.backward()
+    assert a.grad == 24.0

@@ -10,14 +10,18 @@ import pytest
 
 from engine import (
     Value,
+    define_op,
     detect_anomaly,
     dot,
     enable_grad,
     is_grad_enabled,
+    linear,
     no_grad,
+    reference_backward,
     vsum,
 )
 from engine.mode import is_anomaly_enabled
+from engine.op import _CONSTANTS, _INPUTS, _NUMBERS, Kind, Op
 
 # ---- construction ------------------------------------------------------------------------
 
@@ -112,9 +116,9 @@ def test_parents_are_ordered_and_constants_are_folded():
     x, y = Value(2.0), Value(3.0)
     assert (y - x).parents == (y, x)
     assert (x * x).parents == (x, x)
-    assert (x * 3).parents == (x,) and (x * 3).constant == 3.0
-    assert (3 - x).parents == (x,) and (3 - x).constant == 3.0
-    assert (x * y).constant is None
+    assert (x * 3).parents == (x,) and (x * 3).constant == (3.0,)
+    assert (3 - x).parents == (x,) and (3 - x).constant == (3.0,)
+    assert (x * y).constant == () and x.exp().constant == ()
     assert x.parents == () and x.is_leaf and not (x + y).is_leaf
 
 
@@ -133,6 +137,51 @@ def test_detach_gives_a_leaf_with_the_same_data_and_label():
     z.backward()
     assert x.grad == 3.0
     assert x.detach().label == "x"
+
+
+# ---- every kind of node (op.Kind), handled everywhere ---------------------------------------
+
+square_plus = define_op("square_plus", lambda x, c: x * x + c, lambda x, c, out: (2 * x, 1.0))
+
+
+def node_of_each_kind() -> dict[Kind, tuple[Value, tuple[float, ...]]]:
+    """A node of every kind, each with the ``.constant`` it must report."""
+    x, w, b = Value(1.5), Value(-0.5), Value(0.25)
+    return {
+        Kind.LEAF: (x, ()),
+        Kind.UNARY: (x * 3, (3.0,)),
+        Kind.BINARY: (x * w, ()),
+        Kind.NARY: (square_plus(x, 2.0), (2.0,)),
+        Kind.NEURON: (linear([[w]], [b], [x], "tanh")[0], ()),
+        Kind.CONSTANT: (linear([[w]], [b], [x], "relu")[0], ()),  # an off ReLU
+    }
+
+
+def test_each_dispatch_table_handles_every_kind():
+    assert set(_INPUTS) == set(_CONSTANTS) == set(Kind)
+    assert set(_NUMBERS) == set(Kind) - {Kind.LEAF, Kind.CONSTANT}  # the rest have no rule to call
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)
+def test_a_node_of_each_kind_reports_its_kind_constant_and_gradient(kind):
+    node, constant = node_of_each_kind()[kind]
+    assert node._op.kind is kind and Op("name", kind.value, lambda g, out, a, b: ()).kind is kind
+    assert node.constant == constant and node.is_leaf == (kind is Kind.LEAF)
+    y = node * node  # backward and the reference, two independent walks, agree on it
+    y.backward()
+    fast = [p.grad for p in (node, *node.parents)]
+    for p in (node, *node.parents):
+        p.grad = 0.0
+    reference_backward(y)
+    assert [p.grad for p in (node, *node.parents)] == fast
+
+
+def test_vsum_neuron_and_own_op_constants_are_tuples_of_their_numbers():
+    x = Value(2.0)
+    assert vsum([x, 2, 0.5]).constant == (2.0, 0.5) and vsum([x, x]).constant == ()
+    assert linear([[x, x]], [x], [0.5, 3])[0].constant == (0.5, 3.0)  # the data point
+    assert square_plus(1.0, x).constant == (1.0,) and square_plus(x, x).constant == ()
+    assert x.clamp(max=1.0).constant == (1.0,) and x.softplus().constant == (1.0, 20.0)
 
 
 def test_float_of_a_value_is_its_data():
@@ -225,3 +274,44 @@ def test_detect_anomaly_as_a_decorator():
     with pytest.raises(FloatingPointError, match="log"):
         risky(Value(-1.0))
     assert math.isnan(Value(-1.0).log().data)
+
+
+# ---- numbers too large for a float, and seeds that are not numbers ------------------------
+
+HUGE = 10 ** 400  # an int no float can hold
+
+_cube = define_op("cube", lambda x: x ** 3, lambda x, out: 3 * x * x)
+
+TAKES_A_NUMBER = {
+    "Value(n)": lambda x: Value(HUGE),
+    "Value(Fraction)": lambda x: Value(Fraction(HUGE, 3)),
+    "x + n": lambda x: x + HUGE, "n + x": lambda x: HUGE + x,
+    "x - n": lambda x: x - HUGE, "n - x": lambda x: HUGE - x,
+    "x * n": lambda x: x * HUGE, "n * x": lambda x: HUGE * x,
+    "x / n": lambda x: x / HUGE, "n / x": lambda x: HUGE / x,
+    "x ** n": lambda x: x ** HUGE, "n ** x": lambda x: HUGE ** x,
+    "vsum": lambda x: vsum([x, HUGE]),
+    "dot": lambda x: dot([x], [HUGE]),
+    "linear, a mixed input": lambda x: linear([[x, x]], [x], [x, HUGE]),
+    "clamp": lambda x: x.clamp(min=HUGE),
+    "leaky_relu": lambda x: x.leaky_relu(HUGE),
+    "elu": lambda x: x.elu(HUGE),
+    "softplus": lambda x: x.softplus(beta=HUGE),
+    "define_op": lambda x: _cube(HUGE),
+    "backward(grad=n)": lambda x: (x * 2).backward(HUGE),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAKES_A_NUMBER))
+def test_an_int_too_large_for_a_float_is_a_value_error_naming_its_size(name):
+    with pytest.raises(ValueError, match="too large for a float") as caught:
+        TAKES_A_NUMBER[name](Value(2.0))
+    assert len(str(caught.value)) < 200  # the number itself is not echoed
+
+
+@pytest.mark.parametrize("seed", ["1.5", b"2", None, [1.0], 1j])
+def test_backward_refuses_a_seed_that_is_not_a_real_number(seed):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match="backward"):
+        (x * 3).backward(seed)
+    assert x.grad == 0.0

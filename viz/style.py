@@ -196,22 +196,24 @@ def op_text(value: Value, options: Options) -> str:
     op, constant = value.op, value.constant
     if op in NEURON_OPS:
         text = NEURON_OPS[op]
-        if isinstance(constant, tuple):
+        if constant:
             shown = ", ".join(options.number(c) for c in constant[:_SHOWN_CONSTANTS])
             more = len(constant) - _SHOWN_CONSTANTS
             text += f"\nx = ({shown}{f', … {more} more' if more > 0 else ''})"
         return text
     if op == "sum":
         return _sum_text(value, options)
-    if isinstance(constant, float):
-        c = options.number(constant)
+    if len(constant) == 1:
+        c = options.number(constant[0])
         return f"{c} {op}" if value.constant_first else f"{op} {c}"
     return op
 
 
 def _sum_text(value: Value, options: Options) -> str:
-    constant = value.constant
-    return "sum" if constant is None else f"sum + {options.number(constant)}"
+    total = None  # the numbers among the terms, added in order as the forward does
+    for c in value.constant:
+        total = c if total is None else total + c
+    return "sum" if total is None else f"sum + {options.number(total)}"
 
 
 def operand_roles(value: Value) -> tuple[str, ...]:
@@ -222,7 +224,7 @@ def operand_roles(value: Value) -> tuple[str, ...]:
     parents = value.parents
     if value.op in NEURON_OPS:
         constant = value.constant
-        n = len(constant) if isinstance(constant, tuple) else len(parents) // 2
+        n = len(constant) if constant else len(parents) // 2
         xs = len(parents) - n - 1
         return (*(f"w{i}" for i in range(1, n + 1)), "b", *(f"x{i}" for i in range(1, xs + 1)))
     if len(parents) == 2 and value.op in ("-", "/", "**"):
