@@ -91,9 +91,23 @@ def choices() -> dict:
 
 
 def new_session(sessions: SessionStore, body: dict) -> dict:
-    _fields(body, (), ("settings",))
-    key, session = sessions.create(parse_settings(body.get("settings", {})))
-    return {"session": key, "choices": choices(), "state": session.state()}
+    """A new session; or, given the id a page had (``"session"``, kept across a reload) of
+    a session still alive, that one, its model kept when the settings are the same."""
+    _fields(body, (), ("settings", "session"))
+    settings = parse_settings(body.get("settings", {}))
+    previous = body.get("session")
+    if previous is not None:
+        try:
+            session = sessions.get(previous)
+        except (BadParameter, UnknownSession):
+            pass
+        else:
+            if session.settings != settings:
+                session.configure(settings)
+            return {"session": previous, "choices": choices(), "state": session.state(),
+                    "resumed": True}
+    key, session = sessions.create(settings)
+    return {"session": key, "choices": choices(), "state": session.state(), "resumed": False}
 
 
 def configure(sessions: SessionStore, body: dict) -> dict:

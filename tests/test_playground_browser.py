@@ -19,6 +19,8 @@ import pytest
 from chromium import chromium_fixture, needs_chromium, png_pixels
 from test_playground import running
 
+from nn.registry import ACTIVATIONS
+
 browser = chromium_fixture(needs_dot=False)
 
 
@@ -185,4 +187,44 @@ def test_a_clicked_point_is_the_one_the_chain_rule_explains_on_a_curve(browser, 
     target = browser.js("window.playground.state().points.train[9][1]")
     shown = re.search(r"target (\S+)\)", summary).group(1)
     assert float(shown) == pytest.approx(target, rel=1e-3)
+    assert browser.errors() == []
+
+
+# ---- the page draws from the weights ---------------------------------------------------------
+
+EVERY_FEATURE = "x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)"
+PROBLEMS = [("moons", "classification"), ("spiral", "classification"),
+            ("gaussians", "regression"), ("sine", "regression")]
+
+
+def stepped(browser, epochs):
+    for epoch in range(1, epochs + 1):
+        browser.click("#step")
+        wait_until(lambda e=epoch: browser.js(
+            "document.getElementById('boundary').getAttribute('data-epoch')") == str(e),
+            30, f"the picture of epoch {epoch}")
+
+
+@needs_chromium
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_the_pages_own_forward_pass_is_the_python_models_to_1e_12(browser, server, activation):
+    """Every layer's output at sampled cells of the page's grid, for every activation and
+    both problem types (a different data set for each activation, in turn), equals what
+    the session's MLP computes in Python at the same points, within 1e-12."""
+    index = sorted(ACTIVATIONS).index(activation)
+    for dataset, task in (PROBLEMS[index % 2], PROBLEMS[2 + index % 2]):
+        browser.open(f"http://127.0.0.1:{server.port}/?dataset={dataset}&hidden=5,4"
+                     f"&activation={activation}&features={EVERY_FEATURE}&lr=0.1")
+        wait_until(lambda: browser.js("window.playground.grid() !== null"), 30, "the grid")
+        stepped(browser, 2)
+        grid_size = browser.js("window.playground.grid().cells.length")
+        assert grid_size == (100 * 100 if dataset != "sine" else 200)
+        picked = list(range(0, grid_size, 97)) + [grid_size - 1]
+        sampled = browser.js(f"window.playground.cells({picked})")
+        session = server.sessions.get(browser.js("window.playground.session()"))
+        assert session.settings.task == task and session.epoch == 2
+        expected = session.outputs_at([cell for cell, _ in sampled])
+        for k, (_, page_layers) in enumerate(sampled):
+            for page_layer, python_layer in zip(page_layers, expected, strict=True):
+                assert page_layer == pytest.approx(python_layer[k], rel=0, abs=1e-12)
     assert browser.errors() == []
