@@ -72,6 +72,7 @@
   var selectedNeuron = null;
   var hovered = null;  // [layer, neuron] shown full size in the output, or null
   var networkShape = "";
+  var drawnFeatures = "";  // the shape whose input features' maps are drawn
   var frames = 0;  // redraws of the boundary, read by tests to measure the update rate
   var pixelOf = null;  // where the last drawing put a point: [x, y] -> canvas pixel
   var generation = 0;  // counts restarts: an answer about an older model is not drawn
@@ -389,14 +390,16 @@
   function receive(s, reset) {
     state = s;
     dirty = true;
-    if (reset) { networkShape = ""; }
+    if (reset) { networkShape = drawnFeatures = ""; }
     $("epoch").textContent = String(s.epoch);
   }
 
   function frame() {
     if (dirty && state) {
       dirty = false;
+      var started = performance.now();
       draw(state);
+      timings.draw = performance.now() - started;
       if (pending) {
         timings[pending[0]] = performance.now() - pending[1];
         pending = null;
@@ -409,35 +412,54 @@
     return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
   }
 
-  // -1 .. 1 -> orange .. white .. blue, a little faded so points stay visible
+  // -1 .. 1 -> orange .. white .. blue, a little faded so points stay visible. Colours come
+  // from tables made once, so that painting 10,000 cells allocates nothing.
+  var LEVELS = 256;
+  var GREY = [200, 200, 200];
+  var DIVERGING = [];
+  for (var level = 0; level < LEVELS; level++) {
+    var t = 2 * level / (LEVELS - 1) - 1;
+    DIVERGING.push(t < 0 ? mix([255, 255, 255], NEGATIVE, -t * 0.7) :
+      mix([255, 255, 255], POSITIVE, t * 0.7));
+  }
+  var CLASS_SHADES = COLOURS.map(function (colour) {
+    var shades = [];
+    for (var k = 0; k < LEVELS; k++) {
+      shades.push(mix([255, 255, 255], colour, 0.25 + 0.6 * k / (LEVELS - 1)));
+    }
+    return shades;
+  });
+
   function diverging(v) {
-    if (v === null || isNaN(v)) { return [200, 200, 200]; }
-    v = Math.max(-1, Math.min(1, v));
-    return v < 0 ? mix([255, 255, 255], NEGATIVE, -v * 0.7) : mix([255, 255, 255], POSITIVE, v * 0.7);
+    if (v === null || isNaN(v)) { return GREY; }
+    v = v < -1 ? -1 : v > 1 ? 1 : v;
+    return DIVERGING[Math.round((v + 1) * (LEVELS - 1) / 2)];
   }
 
   var scratch = {};
   function paintCells(canvas, colourAt, side) {
     var small = scratch[side];
     if (!small) {
-      small = scratch[side] = document.createElement("canvas");
-      small.width = side;
-      small.height = side;
+      var made = document.createElement("canvas");
+      made.width = side;
+      made.height = side;
+      var context = made.getContext("2d");
+      small = scratch[side] = {canvas: made, context: context,
+                               image: context.createImageData(side, side)};
     }
-    var context = small.getContext("2d");
-    var image = context.createImageData(side, side);
+    var data = small.image.data;
     for (var i = 0; i < side * side; i++) {
       var c = colourAt(i);
-      image.data[4 * i] = c[0];
-      image.data[4 * i + 1] = c[1];
-      image.data[4 * i + 2] = c[2];
-      image.data[4 * i + 3] = 255;
+      data[4 * i] = c[0];
+      data[4 * i + 1] = c[1];
+      data[4 * i + 2] = c[2];
+      data[4 * i + 3] = 255;
     }
-    context.putImageData(image, 0, 0);
+    small.context.putImageData(small.image, 0, 0);
     var target = canvas.getContext("2d");
     target.imageSmoothingEnabled = true;
     target.clearRect(0, 0, canvas.width, canvas.height);
-    target.drawImage(small, 0, 0, canvas.width, canvas.height);
+    target.drawImage(small.canvas, 0, 0, canvas.width, canvas.height);
   }
 
   function discretized() { return $("discretize").checked; }
@@ -453,7 +475,7 @@
     if (k === 1) {
       return function (i) {
         var z = last[i];
-        if (isNaN(z)) { return [200, 200, 200]; }
+        if (isNaN(z)) { return GREY; }
         var p = 1 / (1 + Math.exp(-z));
         return diverging(sharp ? (p >= 0.5 ? 1 : -1) : 2 * p - 1);
       };
@@ -461,11 +483,11 @@
     return function (i) {
       var best = 0, top = -Infinity, total = 0;
       for (var c = 0; c < k; c++) { if (last[i * k + c] > top) { top = last[i * k + c]; best = c; } }
-      if (!isFinite(top)) { return [200, 200, 200]; }
+      if (!isFinite(top)) { return GREY; }
       for (c = 0; c < k; c++) { total += Math.exp(last[i * k + c] - top); }
       var confidence = 1 / total;
       var strength = sharp ? 1 : Math.max(0, (confidence - 1 / k) / (1 - 1 / k));
-      return mix([255, 255, 255], COLOURS[best % COLOURS.length], 0.25 + 0.6 * strength);
+      return CLASS_SHADES[best % COLOURS.length][Math.round(strength * (LEVELS - 1))];
     };
   }
 
@@ -774,17 +796,21 @@
     if (state && grid) { drawBoundary(state, grid); }
   }
 
-  function drawMap(canvas, values, oneInput, side) {
-    var scale = largest(values);
+  // A map of ``count`` values, value(i) for cell i of the grid (or point i of the curve).
+  function drawMap(canvas, value, count, oneInput, side) {
+    var scale = 1e-12, i;
+    for (i = 0; i < count; i++) {
+      var v = value(i);
+      if (isFinite(v) && Math.abs(v) > scale) { scale = Math.abs(v); }
+    }
     if (oneInput) {
       var context = canvas.getContext("2d");
       context.fillStyle = "#fff";
       context.fillRect(0, 0, canvas.width, canvas.height);
       context.beginPath();
-      for (var i = 0; i < values.length; i++) {
-        var x = i / (values.length - 1) * canvas.width;
-        var v = isFinite(values[i]) ? values[i] / scale : 0;
-        var y = canvas.height / 2 - v * canvas.height * 0.45;
+      for (i = 0; i < count; i++) {
+        var x = i / (count - 1) * canvas.width;
+        var y = canvas.height / 2 - (isFinite(value(i)) ? value(i) / scale : 0) * canvas.height * 0.45;
         if (i === 0) { context.moveTo(x, y); } else { context.lineTo(x, y); }
       }
       context.strokeStyle = "#333";
@@ -792,11 +818,11 @@
       context.stroke();
       return;
     }
-    var stride = GRID / side;
+    var stride = GRID / side, sharp = discretized();
     paintCells(canvas, function (k) {
       var r = Math.floor(k / side), c = k % side;
-      var value = values[(r * stride) * GRID + c * stride];
-      return diverging(discretized() ? Math.sign(value) : value / scale);
+      var v = value((r * stride) * GRID + c * stride);
+      return diverging(sharp ? Math.sign(v) : v / scale);
     }, side);
   }
 
@@ -812,11 +838,15 @@
       buildNetwork(s);
       networkShape = shape;
     }
-    var oneInput = s.inputs === 1;
-    availableFeatures(s).forEach(function (feature) {
-      drawMap($("feature-" + feature).querySelector("canvas"), featureValues(s, g, feature),
-              oneInput, MAP);
-    });
+    var oneInput = s.inputs === 1, count = g.cells.length;
+    if (shape !== drawnFeatures) {  // the features' maps never change: drawn once
+      drawnFeatures = shape;
+      availableFeatures(s).forEach(function (feature) {
+        var values = featureValues(s, g, feature);
+        drawMap($("feature-" + feature).querySelector("canvas"),
+                function (i) { return values[i]; }, count, oneInput, MAP);
+      });
+    }
     var top = 1e-12;
     net.weights.forEach(function (m) {
       m.forEach(function (row) { row.forEach(function (w) { top = Math.max(top, Math.abs(w || 0)); }); });
@@ -837,8 +867,9 @@
         var b = net.biases[layer][j];
         bias.style.background = "rgb(" + diverging(b / top).join(",") + ")";
         bias.title = "bias " + significant(b) + "; click to edit";
-        drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"), column(g, layer, j),
-                oneInput, MAP);
+        var outputs = g.outputs[layer], width = g.widths[layer];
+        drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"),
+                function (i) { return outputs[i * width + j]; }, count, oneInput, MAP);
       });
     });
     document.querySelectorAll(".neuron.selected").forEach(function (el) {
@@ -1088,7 +1119,7 @@
       });
     });
     ["show-test", "discretize"].forEach(function (id) {
-      $(id).addEventListener("change", function () { dirty = true; });
+      $(id).addEventListener("change", function () { drawnFeatures = ""; dirty = true; });
     });
     $("boundary").addEventListener("click", pickPoint);
     $("edit-value").addEventListener("keydown", function (event) {
