@@ -12,6 +12,9 @@
                                without "point", the point of largest loss
     POST /api/parameter        {"session", "layer", "neuron", "input"?, "value"} -> {"state"}:
                                set one weight (of input "input") or the bias
+    POST /api/points           {"session", "points": [[x1, x2, label or target], ...], "task",
+                               "standardize"?, "settings"?} -> {"state"}: start over on
+                               the page's own points (painted, or read from a CSV)
     GET  /api/model?session=id -> the model file ``MLP.save`` writes (``MLP.load`` reads it;
                                its "state" loads into PyTorch)
 
@@ -30,12 +33,13 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nn import serialization
+from nn import data, serialization
 from nn.module import saved_name
 from playground import chain_rule, views
 from playground.sessions import SessionStore, TooManySessions, UnknownSession
 from playground.settings import (
     ACTIVATIONS,
+    CUSTOM,
     DATASETS,
     FEATURES,
     LIVE,
@@ -170,6 +174,40 @@ def parameter(sessions: SessionStore, body: dict) -> dict:
     return {"state": session.state()}
 
 
+MAX_CLASSES = 3
+
+
+def _point(i: int, row: object, task: str) -> tuple[list[float], float | int]:
+    if not isinstance(row, list) or len(row) != 3:
+        raise BadParameter(f"points[{i}]", "expected [x1, x2, label]")
+    x1, x2 = (read_float(f"points[{i}]", v, -1e6, 1e6) for v in row[:2])
+    if task == "classification":
+        return [x1, x2], read_int(f"points[{i}]", row[2], 0, MAX_CLASSES - 1)
+    return [x1, x2], read_float(f"points[{i}]", row[2], -1e6, 1e6)
+
+
+def points(sessions: SessionStore, body: dict) -> dict:
+    _fields(body, ("session", "points", "task"), ("standardize", "settings"))
+    task = body["task"]
+    if task not in ("classification", "regression"):
+        raise BadParameter("task", "expected classification or regression")
+    given = body["points"]
+    if not isinstance(given, list) or len(given) > MAX_POINTS:
+        raise BadParameter("points", f"expected a list of at most {MAX_POINTS} points")
+    rows, targets = [], []
+    for i, row in enumerate(given):
+        x, t = _point(i, row, task)
+        rows.append(x)
+        targets.append(t)
+    if body.get("standardize", False) is True and rows:
+        rows = data.Standardizer().fit(rows).transform(rows)
+    settings = parse_settings({**body.get("settings", {}), "dataset": CUSTOM})
+    session = sessions.get(body["session"])
+    classes = 1 + max(targets) if task == "classification" and targets else 0
+    session.use_points(rows, targets, classes, settings)
+    return {"state": session.state()}
+
+
 def model_file(sessions: SessionStore, query: dict) -> dict:
     _fields(query, ("session",))
     session = sessions.get(query["session"])
@@ -187,6 +225,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/state"): state,
     ("POST", "/api/chain-rule"): explain,
     ("POST", "/api/parameter"): parameter,
+    ("POST", "/api/points"): points,
     ("GET", "/api/model"): model_file,
 }
 PATHS = frozenset(path for _, path in ROUTES)

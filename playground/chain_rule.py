@@ -88,6 +88,21 @@ def missing_for_pictures() -> str | None:
     return None
 
 
+def _reading_order(params: list[Value]) -> Any:
+    """A sort key listing the neuron's inputs first (x1, x2, ... in order), then its
+    weights w1, w2, ... and bias, then z and a as computed."""
+    weights = {id(p): i for i, p in enumerate(params)}
+
+    def key(v: Value) -> tuple[int, int]:
+        if id(v) in weights:
+            return (1, weights[id(v)])
+        if not v.parents:
+            return (0, 0)  # inputs keep their order: sorted() is stable
+        return (2, 0)
+
+    return key
+
+
 def _svg(drawing: Any) -> str | None:
     """The picture as inline SVG through Graphviz's dot, or None where it is missing."""
     try:
@@ -111,7 +126,7 @@ def explain(session: Session, layer: int, neuron: int, point: int) -> dict[str, 
     drawn = trace(a)
     flow = gradient_flow(drawn)
     nodes = [{"name": drawn.name(v), "label": v.label, "op": v.op, "value": v.data,
-              "grad": v.grad} for v in drawn.values]
+              "grad": v.grad} for v in sorted(drawn.values, key=_reading_order(params))]
     edges = [{"from": drawn.name(m.edge.child), "to": drawn.name(m.edge.parent),
               "upstream": m.upstream, "local": m.local, "contribution": m.contribution}
              for m in flow.messages]

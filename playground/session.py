@@ -23,7 +23,14 @@ from engine import no_grad
 from nn import MLP, Linear, data, registry
 from nn.training import evaluate, train_epoch
 from playground import views
-from playground.settings import DATASETS, LIVE, Settings
+from playground.settings import (
+    CUSTOM,
+    DATASETS,
+    LIVE,
+    MAX_POINTS,
+    BadParameter,
+    Settings,
+)
 
 MAX_EPOCHS = 20_000
 """Epochs a session trains at most; past them ``train`` does nothing (press reset)."""
@@ -45,10 +52,11 @@ def features_of(names: Sequence[str], rows: Sequence[Sequence[float]]) -> list[l
 
 
 def split(X: list, y: list, train_fraction: float, seed: int) -> tuple[list, list, list, list]:
-    """Rows shuffled by ``seed``, then the first ``train_fraction`` of them for training."""
+    """Rows shuffled by ``seed``, then the first ``train_fraction`` of them for training
+    (at least two rows in each part: the test metrics need two)."""
     order = list(range(len(X)))
     random.Random(seed).shuffle(order)
-    cut = min(len(X) - 1, max(1, round(len(X) * train_fraction)))
+    cut = min(len(X) - 2, max(2, round(len(X) * train_fraction)))  # two in each at least
     train, test = order[:cut], order[cut:]
     return ([X[i] for i in train], [y[i] for i in train],
             [X[i] for i in test], [y[i] for i in test])
@@ -60,23 +68,36 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
+        # The page's own points (on the plane) and their number of classes (0: targets).
+        self.custom: tuple[list[list[float]], list, int] | None = None
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
         """Start over with ``settings``: new data, a new model, epoch 0."""
         with self.lock:
+            if settings.dataset == CUSTOM:
+                if self.custom is None:
+                    raise BadParameter("dataset", "no points of your own yet: paint or "
+                                       "upload some first")
+                X, y, self.classes = self.custom
+                plane = (X, y)  # already on the plane: not standardized again
+            else:
+                made = DATASETS[settings.dataset]
+                X, y = made.make(settings.points, settings.noise, settings.seed)
+                self.classes = made.classes
+                plane = None
             self.settings = settings
-            X, y = DATASETS[settings.dataset].make(settings.points, settings.noise,
-                                                   settings.seed)
+            self.task = "regression" if self.classes == 0 else "classification"
             X_train, y_train, X_test, y_test = split(X, y, settings.train_fraction,
                                                       settings.seed)
-            scaler = data.Standardizer().fit(X_train)
-            # The plane: standardized points, as the page draws them; the model sees features.
-            self.plane_train, self.plane_test = scaler.transform(X_train), scaler.transform(X_test)
+            if plane is None:  # the plane: standardized points, as the page draws them
+                scaler = data.Standardizer().fit(X_train)
+                X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            self.plane_train, self.plane_test = X_train, X_test
+            # The model sees the features of each point.
             self.X_train = features_of(settings.features, self.plane_train)
             self.X_test = features_of(settings.features, self.plane_test)
             self.y_train, self.y_test = y_train, y_test
-            self.classes = DATASETS[settings.dataset].classes
             outputs = self.classes if self.classes > 2 else 1
             self.model = MLP(len(settings.features), [*settings.hidden, outputs],
                              activation=settings.activation, seed=settings.seed)
@@ -89,6 +110,17 @@ class Session:
             # The plane the page shows: a square around every point, with a margin.
             reach = max(abs(v) for row in self.plane_train + self.plane_test for v in row)
             self.extent = math.ceil((reach + 0.25) * 2) / 2
+
+    def use_points(self, rows: list[list[float]], targets: list, classes: int,
+                   settings: Settings) -> None:
+        """Start over on the page's own points: ``rows`` on the plane (x1, x2), with class
+        labels 0 .. classes - 1, or real targets when ``classes`` is 0."""
+        if not 4 <= len(rows) <= MAX_POINTS:
+            raise BadParameter("points", f"between 4 and {MAX_POINTS} points, got {len(rows)}")
+        if classes and len(set(targets)) < 2:
+            raise BadParameter("points", "points of at least two classes are needed")
+        self.custom = (rows, targets, max(classes, 2) if classes else 0)
+        self.configure(settings)
 
     def adjust(self, settings: Settings) -> bool:
         """Take ``settings`` while training goes on, when they differ from the current ones

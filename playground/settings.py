@@ -36,6 +36,9 @@ LIVE = frozenset({"lr", "optimizer", "regularization", "regularization_rate", "b
 DATASETS = {name: d for name, d in registry.DATASETS.items() if d.inputs <= 2}
 """The registry's data sets the page can draw: one input (a curve) or two (a plane)."""
 
+CUSTOM = "custom"
+"""The data set of a page's own points (painted or uploaded): ``Session.use_points``."""
+
 OPTIMIZERS = registry.OPTIMIZERS
 ACTIVATIONS = registry.ACTIVATIONS
 
@@ -68,14 +71,11 @@ class Settings:
     regularization_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        if DATASETS[self.dataset].inputs == 1:
+        if self.dataset != CUSTOM and DATASETS[self.dataset].inputs == 1:
             # A curve has x1 alone: the features of x2 do not exist there, and are dropped.
             kept = tuple(f for f in self.features if "x2" not in f)
             object.__setattr__(self, "features", kept or ("x1",))
 
-    @property
-    def task(self) -> str:
-        return DATASETS[self.dataset].task
 
     @property
     def l1(self) -> float:
@@ -180,7 +180,7 @@ def read_features(name: str, value: object) -> tuple[str, ...]:
 
 
 READERS: dict[str, Callable[[str, object], Any]] = {
-    "dataset": lambda n, v: read_choice(n, v, DATASETS),
+    "dataset": lambda n, v: read_choice(n, v, (*DATASETS, CUSTOM)),
     "noise": lambda n, v: read_float(n, v, 0.0, 1.0),
     "points": lambda n, v: read_int(n, v, 20, MAX_POINTS),
     "train_fraction": lambda n, v: read_float(n, v, 0.1, 0.9),
@@ -209,6 +209,6 @@ def parse_settings(given: object) -> Settings:
             shown = key if isinstance(key, str) and len(key) <= MAX_TEXT else "(a long name)"
             raise BadParameter(str(shown), "unknown setting; known: " + ", ".join(READERS))
     values = {key: READERS[key](key, value) for key, value in given.items()}
-    if "noise" not in values and "dataset" in values:
+    if "noise" not in values and values.get("dataset", CUSTOM) != CUSTOM:
         values["noise"] = DATASETS[values["dataset"]].noise
     return Settings(**values)

@@ -70,7 +70,7 @@ def test_metrics(session: Session) -> dict:
         session.test_scores = training.evaluate(session.model, session.X_test, session.y_test,
                                                 session.loss)
     result: dict[str, Any] = dict(session.test_scores)
-    if session.settings.task == "classification":
+    if session.task == "classification":
         scores = training.scores(session.model, session.X_test)
         labels = list(range(session.classes))
         predicted = training.predict(scores, session.loss)
@@ -91,7 +91,7 @@ def state(session: Session) -> dict:
     measured = test_metrics(session)
     shown = clean({
         "epoch": session.epoch,
-        "task": session.settings.task,
+        "task": session.task,
         "classes": session.classes,
         "inputs": len(session.plane_train[0]),
         "settings": session.settings.to_json(),

@@ -240,6 +240,7 @@
   }
 
   function writeAddress(settings) {
+    if (settings.dataset === "custom") { return; }  // the points are not in the address
     var query = new URLSearchParams(location.search);
     SETTINGS.forEach(function (name) {
       if (String(settings[name]) !== String(defaults[name])) { query.set(name, settings[name]); }
@@ -724,24 +725,31 @@
     box.appendChild(edges);
     var active = net.features;
     for (var layer = 1; layer < spots.length; layer++) {
+      var weights = layer - 1;  // the layer of weights these lines draw (read by the clicks)
       spots[layer].forEach(function (to, j) {
-        var sources = layer === 1 ? active.map(function (f) {
+        var l = weights;
+        var sources = l === 0 ? active.map(function (f) {
           return spots[0][features.indexOf(f)];
         }) : spots[layer - 1];
         sources.forEach(function (from, i) {
-          var line = document.createElementNS(SVG, "line");
-          line.setAttribute("x1", String(from[0] + size));
-          line.setAttribute("y1", String(from[1] + size / 2));
-          line.setAttribute("x2", String(to[0]));
-          line.setAttribute("y2", String(to[1] + size / 2));
-          line.setAttribute("id", "edge-" + (layer - 1) + "-" + j + "-" + i);
-          line.setAttribute("class", "weight");
-          var title = document.createElementNS(SVG, "title");
-          line.appendChild(title);
-          line.addEventListener("click", function (event) {
-            startEditing(event, layer - 1, j, i);
+          // The line drawn, and a wider invisible one over it that takes the mouse.
+          var name = "edge-" + l + "-" + j + "-" + i;
+          [name, name + "-hit"].forEach(function (id, hit) {
+            var line = document.createElementNS(SVG, "line");
+            line.setAttribute("x1", String(from[0] + size));
+            line.setAttribute("y1", String(from[1] + size / 2));
+            line.setAttribute("x2", String(to[0]));
+            line.setAttribute("y2", String(to[1] + size / 2));
+            line.setAttribute("id", id);
+            line.setAttribute("class", hit ? "weight-hit" : "weight");
+            if (hit) {
+              line.appendChild(document.createElementNS(SVG, "title"));
+              line.addEventListener("click", function (event) {
+                startEditing(event, l, j, i);
+              });
+            }
+            edges.appendChild(line);
           });
-          edges.appendChild(line);
         });
       });
     }
@@ -859,7 +867,7 @@
           line.setAttribute("stroke", "rgb(" + colour.join(",") + ")");
           line.setAttribute("stroke-width", String(0.5 + 5 * Math.abs(w || 0) / top));
           line.setAttribute("data-value", String(w));
-          line.firstChild.textContent = "weight " + significant(w) + " (from " +
+          $("edge-" + layer + "-" + j + "-" + i + "-hit").firstChild.textContent = "weight " + significant(w) + " (from " +
             (layer === 0 ? net.features[i] : "neuron " + (i + 1)) + " to " +
             neuronName(layer, j) + "); click to edit";
         });
@@ -881,7 +889,18 @@
     }
   }
 
+  function offerCustom(s) {
+    var select = $("dataset");
+    if (s.settings.dataset === "custom" && !select.querySelector("option[value=custom]")) {
+      var option = document.createElement("option");
+      option.value = "custom";
+      option.textContent = "your own points";
+      select.appendChild(option);
+    }
+  }
+
   function draw(s) {
+    offerCustom(s);
     if (document.activeElement === document.body || !document.activeElement ||
         document.activeElement.tagName === "BUTTON") {
       writeControls(s.settings);
@@ -1053,7 +1072,7 @@
   }
 
   function pickPoint(event) {
-    if (!state || !pixelOf) { return; }
+    if (!state || !pixelOf || $("paint").value !== "off") { return; }
     var canvas = $("boundary");
     var r = canvas.getBoundingClientRect();
     var x = (event.clientX - r.left) * canvas.width / r.width;
@@ -1068,6 +1087,183 @@
     selectedPoint = best;
     drawBoundary(state, grid);
     if (selectedNeuron) { explain(selectedNeuron[0], selectedNeuron[1]); }
+  }
+
+  // ---- your own data -------------------------------------------------------------------
+
+  // Every point of the run (training and test), on the plane: [x1, x2, label or target].
+  function allPoints() {
+    return state.points.train.concat(state.points.test).map(function (p) {
+      return p.length === 2 ? [p[0], 0, p[1]] : p.slice();
+    });
+  }
+
+  function sendPoints(points, task, standardize) {
+    var settings = readControls();
+    delete settings.dataset;
+    delete settings.noise;
+    delete settings.points;
+    generation += 1;
+    pending = ["points", performance.now()];
+    var wasPlaying = playing;
+    stop();
+    return withSession(function () {
+      return request("POST", "/api/points", {session: session, points: points, task: task,
+                                             standardize: !!standardize, settings: settings});
+    }).then(function (answer) {
+      showError(null);
+      selectedPoint = null;
+      clearChainRule();
+      receive(answer.state, true);
+      if (wasPlaying) { play(); }
+    }).catch(function (error) {
+      pending = null;
+      showError(error);
+    });
+  }
+
+  function planeAt(event) {
+    var canvas = $("boundary"), r = canvas.getBoundingClientRect(), e = state.extent;
+    var px = (event.clientX - r.left) / r.width, py = (event.clientY - r.top) / r.height;
+    return [-e + 2 * e * px, e - 2 * e * py];
+  }
+
+  var painting = null;  // the points being painted while the mouse button is down
+
+  function paintTask(mode) {
+    return mode === "target" ? "regression" : "classification";
+  }
+
+  function paintPoint(event) {
+    var mode = $("paint").value, xy = planeAt(event);
+    if (mode === "erase") {
+      var canvas = $("boundary"), r = canvas.getBoundingClientRect();
+      var x = (event.clientX - r.left) * canvas.width / r.width;
+      var y = (event.clientY - r.top) * canvas.height / r.height;
+      var kept = painting.filter(function (p) {
+        var at = toPixel(canvas, state.extent, p[0], p[1]);
+        return (at[0] - x) * (at[0] - x) + (at[1] - y) * (at[1] - y) > 12 * 12;
+      });
+      kept.task = painting.task;
+      painting = kept;
+      return;
+    }
+    var label = mode === "target" ? Number($("paint-target").value) : Number(mode);
+    var last = painting[painting.length - 1];
+    if (last && last.painted && Math.abs(last[0] - xy[0]) + Math.abs(last[1] - xy[1]) <
+        state.extent / 25) { return; }  // while dragging, a point every few pixels
+    var point = [xy[0], xy[1], label];
+    point.painted = true;
+    painting.push(point);
+    var context = $("boundary").getContext("2d"), at = pixelOf(xy);
+    context.beginPath();
+    context.arc(at[0], at[1], 3.5, 0, 2 * Math.PI);
+    context.fillStyle = mode === "target" ? "#555" : "rgb(" + POINTS[label].join(",") + ")";
+    context.fill();
+  }
+
+  function startPainting(event) {
+    if ($("paint").value === "off" || !state || state.inputs !== 2) { return false; }
+    var mode = $("paint").value;
+    var task = mode === "erase" ? state.task : paintTask(mode);
+    // Painting targets onto classes (or classes onto targets) starts a new set.
+    if (sketch) { painting = sketch; }
+    else { painting = task === state.task && !emptyCanvas ? allPoints() : []; }
+    emptyCanvas = false;
+    painting.task = task;
+    paintPoint(event);
+    return true;
+  }
+
+  var emptyCanvas = false;
+  var sketch = null;  // painted points too few to send yet
+
+  function csvOf(points) {
+    return "x1,x2,label\n" + points.map(function (p) { return p.join(","); }).join("\n") + "\n";
+  }
+
+  function download(name, text, type) {
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], {type: type}));
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.playground.downloaded = {name: name, text: text};
+  }
+
+  // x1,x2,label lines; a first line that is not numbers is a header. Labels that are all
+  // 0, 1 or 2 make classes, anything else real targets.
+  function readCsv(text) {
+    var rows = text.split(/\r?\n/).map(function (line) { return line.trim(); })
+      .filter(function (line) { return line; });
+    if (rows.length && rows[0].split(",").some(function (v) { return isNaN(Number(v)); })) {
+      rows.shift();
+    }
+    var points = rows.map(function (line, i) {
+      var values = line.split(",").map(Number);
+      if (values.length !== 3 || values.some(isNaN)) {
+        throw {message: "line " + (i + 1) + " of the file is not x1,x2,label: " + line.slice(0, 40),
+               parameter: "upload"};
+      }
+      return values;
+    });
+    var classes = points.every(function (p) { return [0, 1, 2].indexOf(p[2]) >= 0; });
+    return {points: points, task: classes ? "classification" : "regression"};
+  }
+
+  function wireOwnData() {
+    var canvas = $("boundary");
+    canvas.addEventListener("mousedown", function (event) {
+      if (startPainting(event)) { event.preventDefault(); }
+    });
+    canvas.addEventListener("mousemove", function (event) {
+      if (painting && event.buttons & 1) { paintPoint(event); }
+    });
+    window.addEventListener("mouseup", function () {
+      if (!painting) { return; }
+      var points = painting, task = painting.task;
+      painting = null;
+      var labels = {};
+      points.forEach(function (p) { labels[p[2]] = true; });
+      if (points.length < 4 || (task === "classification" && Object.keys(labels).length < 2)) {
+        sketch = points;  // not enough to learn from yet: kept for the next stroke
+        note("Paint at least 4 points" + (task === "classification" ? ", of two classes" : "") +
+             " (" + points.length + " so far).");
+        return;
+      }
+      sketch = null;
+      note(null);
+      sendPoints(points, task, false);
+    });
+    $("clear-points").addEventListener("click", function () {
+      emptyCanvas = true;
+      sketch = null;
+      var context = $("boundary").getContext("2d");
+      context.fillStyle = "#fff";
+      context.fillRect(0, 0, $("boundary").width, $("boundary").height);
+      if ($("paint").value === "off") { $("paint").value = "0"; }
+      note("Empty canvas: click or drag on the output to paint points (at least 4, of " +
+           "two classes or with targets).");
+    });
+    $("upload").addEventListener("change", function () {
+      var file = $("upload").files[0];
+      if (!file) { return; }
+      file.text().then(function (text) {
+        var read = readCsv(text);
+        return sendPoints(read.points, read.task, true);
+      }).catch(showError);
+    });
+    $("download-data").addEventListener("click", function () {
+      download("chainrule-data.csv", csvOf(allPoints()), "text/csv");
+    });
+    $("download-model").addEventListener("click", function () {
+      withSession(function () {
+        return request("GET", "/api/model?session=" + encodeURIComponent(session));
+      }).then(function (model) {
+        download("chainrule-model.json", JSON.stringify(model, null, 1), "application/json");
+      }).catch(showError);
+    });
   }
 
   // ---- wiring ----------------------------------------------------------------------------
@@ -1122,6 +1318,7 @@
       $(id).addEventListener("change", function () { drawnFeatures = ""; dirty = true; });
     });
     $("boundary").addEventListener("click", pickPoint);
+    wireOwnData();
     $("edit-value").addEventListener("keydown", function (event) {
       if (event.key === "Enter") { finishEditing(true); }
       if (event.key === "Escape") { finishEditing(false); }
@@ -1151,6 +1348,12 @@
           return Array.prototype.slice.call(out, i * w, (i + 1) * w);
         })];
       });
+    },
+    // where on the screen (client pixels) the point (x1, x2) of the plane is drawn
+    clientAt: function (x1, x2) {
+      var canvas = $("boundary"), r = canvas.getBoundingClientRect();
+      var at = toPixel(canvas, state.extent, x1, x2);
+      return [r.left + at[0] * r.width / canvas.width, r.top + at[1] * r.height / canvas.height];
     },
     frames: function () { return frames; },
     timings: function () { return timings; },
