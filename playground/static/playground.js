@@ -744,6 +744,12 @@
             line.setAttribute("class", hit ? "weight-hit" : "weight");
             if (hit) {
               line.appendChild(document.createElementNS(SVG, "title"));
+              line.addEventListener("mouseenter", function () {  // the value, when asked
+                var w = state.network.weights[l][j][i];
+                line.firstChild.textContent = "weight " + significant(w) + " (from " +
+                  (l === 0 ? state.network.features[i] : "neuron " + (i + 1)) + " to " +
+                  neuronName(l, j) + "); click to edit";
+              });
               line.addEventListener("click", function (event) {
                 startEditing(event, l, j, i);
               });
@@ -867,9 +873,6 @@
           line.setAttribute("stroke", "rgb(" + colour.join(",") + ")");
           line.setAttribute("stroke-width", String(0.5 + 5 * Math.abs(w || 0) / top));
           line.setAttribute("data-value", String(w));
-          $("edge-" + layer + "-" + j + "-" + i + "-hit").firstChild.textContent = "weight " + significant(w) + " (from " +
-            (layer === 0 ? net.features[i] : "neuron " + (i + 1)) + " to " +
-            neuronName(layer, j) + "); click to edit";
         });
         var bias = $("bias-" + layer + "-" + j);
         var b = net.biases[layer][j];
