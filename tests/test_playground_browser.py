@@ -321,7 +321,8 @@ def test_features_are_toggled_by_clicking_their_input_nodes(browser, server):
     wait_until(lambda: shown(browser)["network"]["features"] == ["x2", "x1^2", "x2^2"], 30,
                "the features x2, x1^2, x2^2")
     assert the_session(browser, server).model.nin == 3
-    assert "features=x2%2Cx1%5E2%2Cx2%5E2" in browser.js("location.search")
+    wait_until(lambda: "features=x2%2Cx1%5E2%2Cx2%5E2" in browser.js("location.search"), 10,
+               "the features in the address")
     assert browser.js("document.getElementById('feature-x1').classList.contains('off')")
     assert browser.errors() == []
 
