@@ -326,9 +326,11 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(server):
 def test_the_page_has_the_stable_element_ids(server):
     _, page, _ = call(server, "GET", "/")
     for name in ("dataset", "noise", "train-fraction", "new-data", "hidden", "activation", "lr",
-                 "optimizer", "batch-size", "l2", "play", "step", "reset", "epoch", "boundary",
-                 "network", "train-loss", "test-loss", "test-accuracy", "test-r2", "chain-rule",
-                 "error"):
+                 "optimizer", "batch-size", "regularization", "regularization-rate", "features",
+                 "show-test", "discretize", "paint", "upload", "download-data",
+                 "download-model", "play", "step", "reset", "epoch", "boundary", "network",
+                 "train-loss", "test-loss", "test-accuracy", "test-r2", "chain-rule", "error",
+                 "note"):
         assert f'id="{name}"'.encode() in page, name
 
 
