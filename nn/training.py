@@ -236,7 +236,8 @@ def _ranking(y: Sequence[int], row_scores: list) -> tuple[float, float]:
     return roc, pr
 
 
-def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
+def evaluate(model: Module, X: Rows, y: Targets, loss: str, *,
+             with_predictions: bool = False) -> dict[str, Any]:
     """How the model does on ``(X, y)``, without building a graph: the loss and the metrics.
 
     One batched forward pass ``model(X)`` under ``no_grad``. Always ``"loss"`` (the mean
@@ -245,6 +246,8 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
     ``"precision"``, ``"recall"``, ``"f1"`` (class 1's for one output, the macro average
     over classes for cross-entropy), ``"roc_auc"`` and ``"pr_auc"`` (from the scores; for
     several classes one-vs-rest on the softmax, averaged; nan if ``y`` holds one class only).
+    ``with_predictions`` adds ``"predictions"``: ``predict``'s answer for every row, from the
+    same forward pass (for a confusion matrix without a second one).
     """
     _check_loss(loss)
     _check_split(X, y)
@@ -253,6 +256,8 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
         result = {"loss": batch_loss(loss, outputs, y).data}
     row_scores = _floats(outputs)
     predictions = predict(row_scores, loss)
+    if with_predictions:
+        result["predictions"] = predictions
     if is_regression(loss):
         result["mae"] = metrics.mean_absolute_error(y, predictions)
         result["mse"] = metrics.mean_squared_error(y, predictions)

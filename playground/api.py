@@ -5,7 +5,8 @@
                                over; with "live": true, changes of LIVE settings alone
                                (lr, optimizer, regularization, batch size) keep the model
     POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained",
-                               "milliseconds" (spent training), "state"}
+                               "milliseconds" (spent training), "state"}: the state
+                               without its points (only a new start changes them)
     GET  /api/state?session=id -> {"state"}
     POST /api/chain-rule       {"session", "layer", "neuron", "point"?} -> the neuron's
                                backward graph for that training point (``chain_rule``);
@@ -135,7 +136,8 @@ def train(sessions: SessionStore, body: dict) -> dict:
     started = time.perf_counter()
     trained = session.train(epochs, milliseconds / 1000)
     spent = round((time.perf_counter() - started) * 1000)
-    return {"trained": trained, "milliseconds": spent, "state": session.state()}
+    return {"trained": trained, "milliseconds": spent,
+            "state": session.state(with_points=False)}
 
 
 def state(sessions: SessionStore, query: dict) -> dict:

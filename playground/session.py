@@ -154,7 +154,8 @@ class Session:
                 train_loss = train_epoch(self.model, self.optimizer, self.X_train,
                                          self.y_train, self.loss, batch_size=s.batch_size,
                                          seed=s.seed + self.epoch, l2=s.l2, l1=s.l1)
-                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss)
+                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss,
+                                            with_predictions=True)
                 self.history.append((self.epoch, train_loss, self.test_scores["loss"]))
                 done += 1
                 if time.perf_counter() - started >= seconds:
@@ -181,7 +182,8 @@ class Session:
             target = linear.bias[neuron] if index is None else linear.weight[neuron][index]
             target.data = value
 
-    def state(self) -> dict[str, Any]:
-        """Everything the page draws (``views.state``), as JSON-ready numbers."""
+    def state(self, with_points: bool = True) -> dict[str, Any]:
+        """Everything the page draws (``views.state``), as JSON-ready numbers; without the
+        points (which only a new start changes) when ``with_points`` is False."""
         with self.lock:
-            return views.state(self)
+            return views.state(self, with_points)

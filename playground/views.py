@@ -68,12 +68,11 @@ def test_metrics(session: Session) -> dict:
     """``nn.training.evaluate``'s numbers on the test split, and the confusion matrix."""
     if not session.test_scores:  # epoch 0: measure the untrained model too
         session.test_scores = training.evaluate(session.model, session.X_test, session.y_test,
-                                                session.loss)
+                                                session.loss, with_predictions=True)
     result: dict[str, Any] = dict(session.test_scores)
+    predicted = result.pop("predictions")
     if session.task == "classification":
-        scores = training.scores(session.model, session.X_test)
         labels = list(range(session.classes))
-        predicted = training.predict(scores, session.loss)
         result["confusion_matrix"] = metrics.confusion_matrix(session.y_test, predicted,
                                                               labels=labels)
     return result
@@ -85,8 +84,10 @@ def points(session: Session) -> dict:
             "test": [[*x, t] for x, t in zip(session.plane_test, session.y_test)]}
 
 
-def state(session: Session) -> dict:
-    """Everything the page shows, for one redraw. The caller holds the session's lock."""
+def state(session: Session, with_points: bool = True) -> dict:
+    """Everything the page shows, for one redraw. The caller holds the session's lock.
+    ``with_points`` False leaves the points out (a training answer: only a new start
+    changes them, and the page keeps them)."""
     last = session.history[-1] if session.history else None
     measured = test_metrics(session)
     shown = clean({
@@ -100,7 +101,7 @@ def state(session: Session) -> dict:
         "test_loss": measured["loss"],
         "metrics": measured,
         "history": history(session),
-        "points": points(session),
+        **({"points": points(session)} if with_points else {}),
     })
     shown["network"] = network(session)
     return shown

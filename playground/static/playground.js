@@ -77,6 +77,7 @@
   var pixelOf = null;  // where the last drawing put a point: [x, y] -> canvas pixel
   var generation = 0;  // counts restarts: an answer about an older model is not drawn
   var dirty = false;  // new numbers to draw at the next animation frame
+  var controlsFromState = false;  // the next frame writes the state's settings in the controls
   var grid = null;  // the last evaluation of the network: see evaluate()
   var explaining = false, lastExplained = 0;
   var timings = {};  // how long the page took to show what an action asked for, in ms
@@ -176,7 +177,7 @@
         selectedPoint = null;
         clearChainRule();
       }
-      receive(answer.state, answer.reset);
+      receive(answer.state, answer.reset, true);
       if (live && wasPlaying && !playing) { play(); }
     }).catch(function (error) {
       pending = null;
@@ -388,7 +389,12 @@
 
   // ---- receiving and drawing -------------------------------------------------------------
 
-  function receive(s, reset) {
+  // A new state to draw. Only the answers that set the settings (a start, a configure, own
+  // points) write them into the controls: a training answer that left before a change of
+  // the learning rate may arrive after it, and must not undo what the user just chose.
+  function receive(s, reset, settingsChanged) {
+    if (!s.points) { s.points = state.points; }  // a training answer: the same points
+    if (reset || settingsChanged) { controlsFromState = true; }
     state = s;
     dirty = true;
     if (reset) { networkShape = drawnFeatures = ""; }
@@ -904,8 +910,8 @@
 
   function draw(s) {
     offerCustom(s);
-    if (document.activeElement === document.body || !document.activeElement ||
-        document.activeElement.tagName === "BUTTON") {
+    if (controlsFromState) {
+      controlsFromState = false;
       writeControls(s.settings);
     }
     writeAddress(s.settings);
