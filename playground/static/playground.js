@@ -12,7 +12,7 @@
   var GRID = 100;   // cells per side of the boundary (and of a hovered neuron's map)
   var MAP = 50;     // cells per side of each neuron's little map (every other cell)
   var CURVE = 200;  // points along the x axis for a model of one input
-  var BUDGET_MS = 30;  // each training request trains for about this long, then answers
+  var BUDGET_MS = 20;  // each training request trains for about this long (one epoch at least)
   var EXPLAIN_EVERY_MS = 1000;  // the chain-rule view follows training this often
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
   var POINTS = [[214, 110, 0], [0, 84, 150], [20, 120, 20]];  // darker, to stand out

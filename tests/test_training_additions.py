@@ -1,4 +1,4 @@
-"""The L1 penalty of training: sum |w| over the weights, its gradient l1 * sign(w)."""
+"""Training's L1 penalty (sum |w| over the weights, gradient l1 * sign(w)) and evaluate's predictions."""
 
 import pytest
 
@@ -30,3 +30,13 @@ def test_train_epoch_adds_l1_times_the_penalty_to_the_loss():
     assert trained.state_dict() == by_hand.state_dict()
     with pytest.raises(ValueError, match="l1 must be"):
         training.train_epoch(trained, sgd, X, y, "bce", batch_size=3, seed=0, l1=-1.0)
+
+
+def test_evaluate_gives_its_predictions_from_the_same_forward_pass():
+    model = MLP(2, [3, 3], seed=2)
+    X, y = [[0.5, 1.0], [-1.0, 0.25], [2.0, -0.5], [0.0, 0.0]], [0, 1, 2, 1]
+    scored = training.evaluate(model, X, y, "cross-entropy", with_predictions=True)
+    plain = training.evaluate(model, X, y, "cross-entropy")
+    assert scored.pop("predictions") == training.predict(training.scores(model, X),
+                                                         "cross-entropy")
+    assert scored == pytest.approx(plain, nan_ok=True)
