@@ -28,15 +28,14 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from engine import Value
-from nn import MLP, LogisticRegression, data, metrics, optim, training
-from nn.activations import ACTIVATIONS
+from nn import MLP, LogisticRegression, data, metrics, optim, registry, training
 from viz.files import write_atomic
 
 
 class Recipe(NamedTuple):
-    """How to make a data set, and training settings that work for it out of the box."""
+    """Training settings that work for a data set out of the box (the data set itself is
+    ``nn.registry.DATASETS[name]``)."""
 
-    make: Callable[[int, int], tuple[list, list]]  # (n, seed) -> (X, y)
     model: str = "mlp"
     hidden: str = "16,16"
     activation: str = "relu"
@@ -49,24 +48,33 @@ class Recipe(NamedTuple):
 
 
 # Sensible defaults per data set, so a newcomer never has to tune flags to see it learn.
-DATASETS: dict[str, Recipe] = {
-    "moons": Recipe(lambda n, seed: data.make_moons(n, noise=0.1, seed=seed)),
-    "circles": Recipe(lambda n, seed: data.make_circles(n, noise=0.1, factor=0.5, seed=seed)),
-    "xor": Recipe(lambda n, seed: data.make_xor(n, noise=0.1, seed=seed)),
-    "blobs": Recipe(lambda n, seed: data.make_blobs(n, centers=3, std=1.0, seed=seed),
-                    hidden="16", loss="cross-entropy", epochs=30),
-    "spiral": Recipe(lambda n, seed: data.make_spiral(n, classes=3, noise=0.2, seed=seed),
-                     hidden="32,32", loss="cross-entropy", lr=0.02, epochs=60),
-    "sine": Recipe(lambda n, seed: data.make_sine(n, noise=0.1, seed=seed),
-                   hidden="16,16", activation="tanh", loss="mse", lr=0.01, epochs=60),
-    "linear": Recipe(lambda n, seed: data.make_linear(n, features=3, noise=0.1, seed=seed)[:2],
-                     model="linear", loss="mse", lr=0.05, epochs=30),
-    "friedman1": Recipe(lambda n, seed: data.make_friedman1(n, noise=1.0, seed=seed),
-                        hidden="32", activation="tanh", loss="mse", lr=0.01, epochs=60,
+# A data set of the registry without a recipe here gets the one for its task.
+RECIPES: dict[str, Recipe] = {
+    "blobs": Recipe(hidden="16", loss="cross-entropy", epochs=30),
+    "spiral": Recipe(hidden="32,32", loss="cross-entropy", lr=0.02, epochs=60),
+    "sine": Recipe(hidden="16,16", activation="tanh", loss="mse", lr=0.01, epochs=60),
+    "linear": Recipe(model="linear", loss="mse", lr=0.05, epochs=30),
+    "friedman1": Recipe(hidden="32", activation="tanh", loss="mse", lr=0.01, epochs=60,
                         samples=600),
 }
-MULTICLASS = {"blobs", "spiral"}
-REGRESSION = {"sine", "linear", "friedman1"}
+DATASETS = registry.DATASETS
+MULTICLASS = {name for name, d in DATASETS.items() if d.classes > 2}
+REGRESSION = {name for name, d in DATASETS.items() if d.task == "regression"}
+
+
+def recipe_for(dataset: str) -> Recipe:
+    """The training defaults for ``dataset``: its own recipe, or its task's."""
+    if dataset in RECIPES:
+        return RECIPES[dataset]
+    if dataset in REGRESSION:
+        return Recipe(activation="tanh", loss="mse", lr=0.01, epochs=60)
+    return Recipe(loss="cross-entropy") if dataset in MULTICLASS else Recipe()
+
+
+def make_data(dataset: str, n: int, seed: int) -> tuple[list, list]:
+    """``n`` rows of ``dataset`` with its default noise."""
+    chosen = registry.dataset(dataset)
+    return chosen.make(n, chosen.noise, seed)
 
 
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -92,13 +100,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "linear regression (regression sets) (default: per data set)")
     parser.add_argument("--hidden", type=_widths, default=None,
                         help="hidden layer widths, comma-separated (default: per data set)")
-    parser.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
+    parser.add_argument("--activation", choices=list(registry.ACTIVATIONS), default=None,
                         help="non-linearity of the hidden layers (default: per data set)")
-    parser.add_argument("--loss", choices=["hinge", "bce", "cross-entropy", "mse", "l1"],
+    parser.add_argument("--loss", choices=[n for n in registry.LOSSES if n != "bce-probabilities"],
                         default=None,
                         help="hinge (SVM margin) or bce for two classes; cross-entropy for "
                              "more; mse (L2) or l1 for regression (default: per data set)")
-    parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "radam"],
+    parser.add_argument("--optimizer", choices=list(registry.OPTIMIZERS),
                         default=None, help="how each step moves the weights (default: per data set)")
     parser.add_argument("--lr", type=_positive(float), default=None, help="learning rate (default: per data set)")
     parser.add_argument("--epochs", type=_positive(int), default=None,
@@ -114,7 +122,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="start the playground instead, a page that trains live in the "
                              "browser (its options: --port, --host, --no-browser)")
     args = parser.parse_args(argv)
-    recipe = DATASETS[args.dataset]
+    recipe = recipe_for(args.dataset)
     for name in ("model", "hidden", "activation", "loss", "optimizer", "lr", "epochs",
                  "batch_size", "samples"):
         if getattr(args, name) is None:
@@ -183,13 +191,7 @@ def build_model(args: argparse.Namespace, n_inputs: int, n_outputs: int):
 
 
 def build_optimizer(args: argparse.Namespace, params: list[Value]) -> optim.Optimizer:
-    if args.optimizer == "sgd":
-        return optim.SGD(params, lr=args.lr)
-    if args.optimizer == "momentum":
-        return optim.SGD(params, lr=args.lr, momentum=0.9)
-    if args.optimizer == "radam":
-        return optim.RAdam(params, lr=args.lr)
-    return optim.Adam(params, lr=args.lr)
+    return registry.optimizer(args.optimizer, params, args.lr)
 
 
 def training_loss(args: argparse.Namespace) -> str:
@@ -430,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # 1. Data: generate, split, standardize with statistics of the training split only.
     regression = args.dataset in REGRESSION
-    X, y = DATASETS[args.dataset].make(args.samples, args.seed)
+    X, y = make_data(args.dataset, args.samples, args.seed)
     split = data.train_val_test_split(X, y, val=0.15, test=0.15, seed=args.seed)
     scaler = data.Standardizer().fit(split.X_train)
     X_train, X_val, X_test = (scaler.transform(part)

@@ -31,6 +31,7 @@ __all__ = [
     "make_blobs",
     "make_circles",
     "make_friedman1",
+    "make_gaussians",
     "make_linear",
     "make_moons",
     "make_sine",
@@ -271,6 +272,27 @@ def make_linear(
     errors = [rng.gauss(0.0, noise) if noise else 0.0 for _ in range(n)]
     y = [math.fsum(wj * xj for wj, xj in zip(w, row)) + b + e for row, e in zip(X, errors)]
     return X, y, w, b
+
+
+def make_gaussians(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[Rows, Targets]:
+    """Two inputs, a landscape: hills and pits of unit width on a 3 x 2 grid (TensorFlow
+    Playground's "multi gaussian" regression set).
+
+    x is uniform in ``[-6, 6]^2`` and ``y = sum_k s_k exp(-|x - c_k|^2 / 2) + N(0, noise**2)``
+    with centres ``c_k`` at (-4, 2.5), (0, 2.5), (4, 2.5), (-4, -2.5), (0, -2.5), (4, -2.5)
+    and signs ``s_k`` alternating +1, -1 like a chessboard. All n rows are drawn first,
+    then the n noise terms.
+    """
+    n = _check_count("n", n)
+    noise = _check_real("noise", noise)
+    rng = random.Random(_check_seed(seed))
+    centres = [(-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0),
+               (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0)]
+    X = [[rng.uniform(-6.0, 6.0), rng.uniform(-6.0, 6.0)] for _ in range(n)]
+    errors = [rng.gauss(0.0, noise) if noise else 0.0 for _ in range(n)]
+    y = [math.fsum(s * math.exp(-((x1 - cx) ** 2 + (x2 - cy) ** 2) / 2)
+                   for cx, cy, s in centres) + e for (x1, x2), e in zip(X, errors)]
+    return X, y
 
 
 def make_friedman1(

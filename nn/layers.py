@@ -13,8 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from engine import Value, linear_batch
-from nn.activations import ACTIVATIONS, Sigmoid
+from nn.activations import Identity, Sigmoid
 from nn.module import Module, saved_name
+from nn.registry import ACTIVATIONS
 
 Number = int | float
 
@@ -212,11 +213,33 @@ class MLP(Module):
         separate nodes. Whatever ``self.layers`` holds when called is what runs, so a layer
         replaced or appended there takes effect at once.
         """
-        for module, activation in self._plan():
-            x = module(x) if activation is False else module.forward(x, activation)
+        x = self.layer_outputs(x)[-1]
         if is_batch(x):
             return [out[0] for out in x] if x and len(x[0]) == 1 else x
         return x[0] if isinstance(x, list) and len(x) == 1 else x
+
+    def layer_outputs(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]],
+                      start: int = 0) -> list[Any]:
+        """Every step's output on the way through the network, the last one being the model's.
+
+        A step is a Linear layer with the activation fused into it (one node per neuron,
+        act(w . x + b)), or a module called as it is; so for ``MLP(2, [8, 8, 1])`` the list
+        holds the 8 outputs of each hidden layer after its activation, then the output
+        layer's 1 (always as lists, also for width 1). ``x`` is one input or a batch, as for
+        ``forward``; with ``start`` the steps before it are skipped and ``x`` is what step
+        ``start`` receives (the chain-rule view feeds one neuron's layer in this way).
+        ``len(self.steps())`` steps in all.
+        """
+        outputs = []
+        for module, activation in self._plan()[start:]:
+            x = module(x) if activation is False else module.forward(x, activation)
+            outputs.append(x)
+        return outputs
+
+    def steps(self) -> list[tuple[Module, str | None | bool]]:
+        """The steps ``forward`` takes: (Linear, the activation fused into it, or None), or
+        (module, False) for a module called as it is. Fusion is decided here alone."""
+        return list(self._plan())
 
     def _plan(self) -> list[tuple[Module, str | None | bool]]:
         """``self.layers`` as (module, activation fused into it, or False: called as is)."""
@@ -232,7 +255,8 @@ class MLP(Module):
             if type(module) is Linear:
                 activation = getattr(after, "fused_name", None)
                 plan.append((module, activation))
-                i += 1 if activation is None else 2
+                # An Identity after it (activation "linear") is no step at all.
+                i += 1 if activation is None and type(after) is not Identity else 2
             else:
                 plan.append((module, False))
                 i += 1

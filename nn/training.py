@@ -43,6 +43,7 @@ __all__ = [
     "batch_loss",
     "evaluate",
     "is_regression",
+    "l1_penalty",
     "l2_penalty",
     "predict",
     "scores",
@@ -110,17 +111,33 @@ def _flatten(tensor: Any) -> list[Value]:
     return [v for part in tensor for v in _flatten(part)]
 
 
-def l2_penalty(model: Module) -> Value:
-    """(1/2) sum of the squares of every weight (biases are left alone, as is usual).
-
-    Added to the loss with strength ``l2``, it adds ``l2 * w`` to each weight's gradient:
-    every step pulls the weights towards 0 a little (PyTorch's ``weight_decay``).
-    """
+def _weights(model: Module) -> list[Value]:
+    """Every parameter named "weight" (biases are left alone by the penalties, as is usual)."""
     weights = [w for name, tensor in model.named_parameters()
                if name.rsplit(".", 1)[-1] == "weight" for w in _flatten(tensor)]
     if not weights:
         raise ValueError(f"{type(model).__name__} has no parameter named 'weight' to penalize")
-    return 0.5 * vsum([w * w for w in weights])
+    return weights
+
+
+def l2_penalty(model: Module) -> Value:
+    """(1/2) sum of the squares of every weight.
+
+    Added to the loss with strength ``l2``, it adds ``l2 * w`` to each weight's gradient:
+    every step pulls the weights towards 0 a little (PyTorch's ``weight_decay``).
+    """
+    return 0.5 * vsum([w * w for w in _weights(model)])
+
+
+def l1_penalty(model: Module) -> Value:
+    """The sum of the absolute values of every weight.
+
+    Added to the loss with strength ``l1``, it adds ``l1 * sign(w)`` to each weight's
+    gradient (0 at w = 0, as ``torch.abs`` has it): a constant pull towards 0 that drives
+    unneeded weights to about 0. This is the PyTorch way (the penalty in the loss); unlike
+    TensorFlow Playground, a weight that crosses 0 is not clamped to exactly 0.
+    """
+    return vsum([abs(w) for w in _weights(model)])
 
 
 def _check_split(X: Rows, y: Targets) -> None:
@@ -131,12 +148,13 @@ def _check_split(X: Rows, y: Targets) -> None:
 
 
 def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: str, *,
-                batch_size: int, seed: int, l2: float = 0.0) -> float:
+                batch_size: int, seed: int, l2: float = 0.0, l1: float = 0.0) -> float:
     """One pass over ``(X, y)`` in minibatches of ``batch_size`` rows, one step per batch.
 
     The order of the rows comes from ``nn.data.batches(X, y, batch_size, seed=seed)``: pass
     a different seed each epoch (e.g. ``seed + epoch``) for a fresh order. Each step lowers
-    ``batch_loss(loss, model(X_batch), y_batch) + l2 * l2_penalty(model)``.
+    ``batch_loss(loss, model(X_batch), y_batch) + l2 * l2_penalty(model)
+    + l1 * l1_penalty(model)`` (each penalty only when its strength is above 0).
 
     Returns the epoch's training loss: the mean over the rows of the loss each batch had when
     its step was taken, sum_b |b| L_b / sum_b |b| (without the penalty, so that it compares
@@ -145,12 +163,15 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
     """
     _check_loss(loss)
     _check_split(X, y)
-    if isinstance(l2, bool) or not isinstance(l2, Real) or not math.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2 must be a finite number >= 0, got l2={l2!r}")
+    for name, strength in (("l2", l2), ("l1", l1)):
+        if (isinstance(strength, bool) or not isinstance(strength, Real)
+                or not math.isfinite(strength) or strength < 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {name}={strength!r}")
     total, count = 0.0, 0
     for xb, yb in data.batches(X, y, batch_size, seed=seed):
         value = batch_loss(loss, model(xb), yb)
         objective = value + l2 * l2_penalty(model) if l2 > 0 else value
+        objective = objective + l1 * l1_penalty(model) if l1 > 0 else objective
         optimizer.zero_grad()
         objective.backward()
         optimizer.step()
@@ -215,7 +236,8 @@ def _ranking(y: Sequence[int], row_scores: list) -> tuple[float, float]:
     return roc, pr
 
 
-def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
+def evaluate(model: Module, X: Rows, y: Targets, loss: str, *,
+             with_predictions: bool = False) -> dict[str, Any]:
     """How the model does on ``(X, y)``, without building a graph: the loss and the metrics.
 
     One batched forward pass ``model(X)`` under ``no_grad``. Always ``"loss"`` (the mean
@@ -224,6 +246,8 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
     ``"precision"``, ``"recall"``, ``"f1"`` (class 1's for one output, the macro average
     over classes for cross-entropy), ``"roc_auc"`` and ``"pr_auc"`` (from the scores; for
     several classes one-vs-rest on the softmax, averaged; nan if ``y`` holds one class only).
+    ``with_predictions`` adds ``"predictions"``: ``predict``'s answer for every row, from the
+    same forward pass (for a confusion matrix without a second one).
     """
     _check_loss(loss)
     _check_split(X, y)
@@ -232,6 +256,8 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str) -> dict[str, float]:
         result = {"loss": batch_loss(loss, outputs, y).data}
     row_scores = _floats(outputs)
     predictions = predict(row_scores, loss)
+    if with_predictions:
+        result["predictions"] = predictions
     if is_regression(loss):
         result["mae"] = metrics.mean_absolute_error(y, predictions)
         result["mse"] = metrics.mean_squared_error(y, predictions)

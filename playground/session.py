@@ -16,50 +16,47 @@ import math
 import random
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from engine import Value
-from nn import MLP, Linear, data, optim
+from engine import no_grad
+from nn import MLP, Linear, data, registry
 from nn.training import evaluate, train_epoch
 from playground import views
-from playground.settings import DATASETS, Settings
+from playground.settings import (
+    CUSTOM,
+    DATASETS,
+    LIVE,
+    MAX_POINTS,
+    BadParameter,
+    Settings,
+)
 
 MAX_EPOCHS = 20_000
 """Epochs a session trains at most; past them ``train`` does nothing (press reset)."""
 
-
-def make_optimizer(name: str, params: list[Value], lr: float) -> optim.Optimizer:
-    """The optimizer the page names: plain SGD, SGD with momentum 0.9, Adam or RAdam."""
-    if name == "sgd":
-        return optim.SGD(params, lr=lr)
-    if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "radam":
-        return optim.RAdam(params, lr=lr)
-    return optim.Adam(params, lr=lr)
+FEATURES = {
+    "x1": lambda x1, x2: x1, "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1, "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: math.sin(x1), "sin(x2)": lambda x1, x2: math.sin(x2),
+}
+"""Each input feature from a point (x1, x2) of the plane (x2 = 0 on a curve). The page
+computes the very same expressions (playground.js ``FEATURES``)."""
 
 
-def loss_for(task: str, classes: int) -> str:
-    """The loss, by ``nn.training``'s names: "bce" on one logit for two classes,
-    "cross-entropy" on one logit per class for more, "mse" for regression."""
-    if task == "regression":
-        return "mse"
-    return "bce" if classes == 2 else "cross-entropy"
-
-
-def linear_layers(model: MLP) -> list[tuple[Linear, str | None]]:
-    """The model's Linear layers, each with the name of the activation that follows it
-    (None for the last): what one forward pass runs, layer by layer."""
-    linears = [m for m in model.layers if isinstance(m, Linear)]
-    return [(linear, model.activation if i < len(linears) - 1 else model.output_activation)
-            for i, linear in enumerate(linears)]
+def features_of(names: Sequence[str], rows: Sequence[Sequence[float]]) -> list[list[float]]:
+    """The model's inputs for points of the plane (or of the x axis): the named features."""
+    functions = [FEATURES[name] for name in names]
+    return [[f(row[0], row[1] if len(row) > 1 else 0.0) for f in functions] for row in rows]
 
 
 def split(X: list, y: list, train_fraction: float, seed: int) -> tuple[list, list, list, list]:
-    """Rows shuffled by ``seed``, then the first ``train_fraction`` of them for training."""
+    """Rows shuffled by ``seed``, then the first ``train_fraction`` of them for training
+    (at least two rows in each part: the test metrics need two)."""
     order = list(range(len(X)))
     random.Random(seed).shuffle(order)
-    cut = min(len(X) - 1, max(1, round(len(X) * train_fraction)))
+    cut = min(len(X) - 2, max(2, round(len(X) * train_fraction)))  # two in each at least
     train, test = order[:cut], order[cut:]
     return ([X[i] for i in train], [y[i] for i in train],
             [X[i] for i in test], [y[i] for i in test])
@@ -71,37 +68,76 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
+        # The page's own points (on the plane) and their number of classes (0: targets).
+        self.custom: tuple[list[list[float]], list, int] | None = None
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
         """Start over with ``settings``: new data, a new model, epoch 0."""
         with self.lock:
+            if settings.dataset == CUSTOM:
+                if self.custom is None:
+                    raise BadParameter("dataset", "no points of your own yet: paint or "
+                                       "upload some first")
+                X, y, self.classes = self.custom
+                plane = (X, y)  # already on the plane: not standardized again
+            else:
+                made = DATASETS[settings.dataset]
+                X, y = made.make(settings.points, settings.noise, settings.seed)
+                self.classes = made.classes
+                plane = None
             self.settings = settings
-            X, y = self._make_data(settings)
+            self.task = "regression" if self.classes == 0 else "classification"
             X_train, y_train, X_test, y_test = split(X, y, settings.train_fraction,
                                                       settings.seed)
-            scaler = data.Standardizer().fit(X_train)
-            self.X_train, self.X_test = scaler.transform(X_train), scaler.transform(X_test)
+            if plane is None:  # the plane: standardized points, as the page draws them
+                scaler = data.Standardizer().fit(X_train)
+                X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            self.plane_train, self.plane_test = X_train, X_test
+            # The model sees the features of each point.
+            self.X_train = features_of(settings.features, self.plane_train)
+            self.X_test = features_of(settings.features, self.plane_test)
             self.y_train, self.y_test = y_train, y_test
-            self.classes = len(set(y)) if settings.task == "classification" else 0
             outputs = self.classes if self.classes > 2 else 1
-            inputs = len(self.X_train[0])
-            self.model = MLP(inputs, [*settings.hidden, outputs],
+            self.model = MLP(len(settings.features), [*settings.hidden, outputs],
                              activation=settings.activation, seed=settings.seed)
-            self.layers = linear_layers(self.model)
-            self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(),
-                                            settings.lr)
-            self.loss = loss_for(settings.task, self.classes)
+            self.optimizer = registry.optimizer(settings.optimizer, self.model.parameters(),
+                                                settings.lr)
+            self.loss = registry.loss_for(self.classes)
             self.epoch = 0
             self.history: list[tuple[int, float, float]] = []  # (epoch, train, test loss)
             self.test_scores: dict[str, Any] = {}
             # The plane the page shows: a square around every point, with a margin.
-            reach = max(abs(v) for row in self.X_train + self.X_test for v in row)
+            reach = max(abs(v) for row in self.plane_train + self.plane_test for v in row)
             self.extent = math.ceil((reach + 0.25) * 2) / 2
 
-    @staticmethod
-    def _make_data(settings: Settings) -> tuple[list, list]:
-        return DATASETS[settings.dataset].make(settings.points, settings.noise, settings.seed)
+    def use_points(self, rows: list[list[float]], targets: list, classes: int,
+                   settings: Settings) -> None:
+        """Start over on the page's own points: ``rows`` on the plane (x1, x2), with class
+        labels 0 .. classes - 1, or real targets when ``classes`` is 0."""
+        if not 4 <= len(rows) <= MAX_POINTS:
+            raise BadParameter("points", f"between 4 and {MAX_POINTS} points, got {len(rows)}")
+        if classes and len(set(targets)) < 2:
+            raise BadParameter("points", "points of at least two classes are needed")
+        self.custom = (rows, targets, max(classes, 2) if classes else 0)
+        self.configure(settings)
+
+    def adjust(self, settings: Settings) -> bool:
+        """Take ``settings`` while training goes on, when they differ from the current ones
+        in ``LIVE`` settings alone (learning rate, optimizer, regularization, batch size):
+        the model and the epoch stay. A new optimizer starts with fresh moments; a new
+        learning rate keeps them. Returns False (changing nothing) for any other change."""
+        with self.lock:
+            old, new = self.settings.to_json(), settings.to_json()
+            if any(old[k] != new[k] for k in old if k not in LIVE):
+                return False
+            if settings.optimizer != self.settings.optimizer:
+                self.optimizer = registry.optimizer(settings.optimizer,
+                                                    self.model.parameters(), settings.lr)
+            else:
+                registry.set_learning_rate(self.optimizer, settings.lr)
+            self.settings = settings
+            return True
 
     def train(self, epochs: int, seconds: float) -> int:
         """Up to ``epochs`` epochs, stopping once ``seconds`` have passed; returns how many.
@@ -117,15 +153,37 @@ class Session:
                 self.epoch += 1
                 train_loss = train_epoch(self.model, self.optimizer, self.X_train,
                                          self.y_train, self.loss, batch_size=s.batch_size,
-                                         seed=s.seed + self.epoch, l2=s.l2)
-                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss)
+                                         seed=s.seed + self.epoch, l2=s.l2, l1=s.l1)
+                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss,
+                                            with_predictions=True)
                 self.history.append((self.epoch, train_loss, self.test_scores["loss"]))
                 done += 1
                 if time.perf_counter() - started >= seconds:
                     break
             return done
 
-    def state(self) -> dict[str, Any]:
-        """Everything the page draws (``views.state``), as JSON-ready numbers."""
+    def linear_steps(self) -> list[tuple[Linear, str | None]]:
+        """The model's Linear layers, each with the activation fused into it (None for the
+        last): what the page needs to evaluate the network itself."""
+        return [(module, act) for module, act in self.model.steps() if act is not False]
+
+    def outputs_at(self, points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
+        """Every layer's outputs, as floats, at points of the plane (one list per layer, one
+        row per point): the numbers the page computes for its pictures."""
+        with no_grad():
+            per_layer = self.model.layer_outputs(features_of(self.settings.features, points))
+        return [[[v.data for v in row] for row in layer] for layer in per_layer]
+
+    def set_parameter(self, layer: int, neuron: int, index: int | None, value: float) -> None:
+        """Set one weight (``index`` = the input it weighs) or, with ``index`` None, the bias
+        of ``neuron`` in Linear layer ``layer``; training goes on from there."""
         with self.lock:
-            return views.state(self)
+            linear = self.linear_steps()[layer][0]
+            target = linear.bias[neuron] if index is None else linear.weight[neuron][index]
+            target.data = value
+
+    def state(self, with_points: bool = True) -> dict[str, Any]:
+        """Everything the page draws (``views.state``), as JSON-ready numbers; without the
+        points (which only a new start changes) when ``with_points`` is False."""
+        with self.lock:
+            return views.state(self, with_points)

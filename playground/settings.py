@@ -18,15 +18,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nn import data
-from nn.activations import ACTIVATIONS
+from nn import registry
 
 MAX_POINTS = 500
 MAX_LAYERS = 6
 MAX_WIDTH = 16
 MAX_TEXT = 64  # longest string accepted for any setting (before it is parsed)
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "radam")
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+"""What the network may see of a point (x1, x2), as TensorFlow Playground offers them."""
+
+REGULARIZATIONS = ("none", "l1", "l2")
+
+LIVE = frozenset({"lr", "optimizer", "regularization", "regularization_rate", "batch_size"})
+"""Settings that change a run without starting it over (the model and epoch stay)."""
+
+DATASETS = {name: d for name, d in registry.DATASETS.items() if d.inputs <= 2}
+"""The registry's data sets the page can draw: one input (a curve) or two (a plane)."""
+
+CUSTOM = "custom"
+"""The data set of a page's own points (painted or uploaded): ``Session.use_points``."""
+
+OPTIMIZERS = registry.OPTIMIZERS
+ACTIVATIONS = registry.ACTIVATIONS
 
 
 class BadParameter(ValueError):
@@ -39,49 +53,6 @@ class BadParameter(ValueError):
 
 
 @dataclass(frozen=True)
-class DataSet:
-    """How to make one data set: ``make(n, noise, seed) -> (X, y)``, and what it is."""
-
-    make: Callable[[int, float, int], tuple[list, list]]
-    noise: float  # the default noise
-    task: str  # "classification" or "regression"
-
-
-def _classification_sets() -> dict[str, DataSet]:
-    return {
-        "moons": DataSet(lambda n, noise, seed: data.make_moons(n, noise, seed), 0.1,
-                         "classification"),
-        "circles": DataSet(lambda n, noise, seed: data.make_circles(n, noise, 0.5, seed), 0.1,
-                           "classification"),
-        # Blobs have no noise of their own: here it widens each blob, std = 1 + 4 noise.
-        "blobs": DataSet(lambda n, noise, seed: data.make_blobs(n, 3, 1.0 + 4 * noise, seed),
-                         0.1, "classification"),
-        "spiral": DataSet(lambda n, noise, seed: data.make_spiral(n, 3, noise, seed), 0.2,
-                          "classification"),
-        "xor": DataSet(lambda n, noise, seed: data.make_xor(n, noise, seed), 0.1,
-                       "classification"),
-    }
-
-
-def _regression_sets() -> dict[str, DataSet]:
-    """The 1-D regression sets, when ``nn.data`` has them."""
-    sets = {}
-    if hasattr(data, "make_sine"):
-        sets["sine"] = DataSet(lambda n, noise, seed: data.make_sine(n, noise=noise, seed=seed),
-                               0.1, "regression")
-    if hasattr(data, "make_linear"):
-        def linear(n: int, noise: float, seed: int) -> tuple[list, list]:
-            X, y, _, _ = data.make_linear(n, 1, noise=noise, seed=seed)
-            return X, y
-
-        sets["linear"] = DataSet(linear, 0.1, "regression")
-    return sets
-
-
-DATASETS: dict[str, DataSet] = {**_classification_sets(), **_regression_sets()}
-
-
-@dataclass(frozen=True)
 class Settings:
     """Everything that defines a run. The defaults learn two moons in a few seconds."""
 
@@ -90,21 +61,35 @@ class Settings:
     points: int = 200
     train_fraction: float = 0.7
     seed: int = 0
+    features: tuple[str, ...] = ("x1", "x2")
     hidden: tuple[int, ...] = (8, 8)
     activation: str = "tanh"
     optimizer: str = "adam"
     lr: float = 0.03
     batch_size: int = 16
-    l2: float = 0.0
+    regularization: str = "none"
+    regularization_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.dataset != CUSTOM and DATASETS[self.dataset].inputs == 1:
+            # A curve has x1 alone: the features of x2 do not exist there, and are dropped.
+            kept = tuple(f for f in self.features if "x2" not in f)
+            object.__setattr__(self, "features", kept or ("x1",))
+
 
     @property
-    def task(self) -> str:
-        return DATASETS[self.dataset].task
+    def l1(self) -> float:
+        return self.regularization_rate if self.regularization == "l1" else 0.0
+
+    @property
+    def l2(self) -> float:
+        return self.regularization_rate if self.regularization == "l2" else 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The settings as the page and the URL spell them (``hidden`` as "8,8")."""
         out = asdict(self)
         out["hidden"] = ",".join(str(w) for w in self.hidden)
+        out["features"] = ",".join(self.features)
         return out
 
 
@@ -175,11 +160,27 @@ def read_widths(name: str, value: object) -> tuple[int, ...]:
     return tuple(read_int(f"{name}[{i}]", p, 1, MAX_WIDTH) for i, p in enumerate(parts))
 
 
+def read_features(name: str, value: object) -> tuple[str, ...]:
+    """Feature names: "x1,x1*x2" or ["x1", "x1*x2"]; at least one, each at most once."""
+    if isinstance(value, list):
+        parts = [_text(f"{name}[{i}]", p) for i, p in enumerate(value)]
+    else:
+        text = _text(name, value)
+        parts = [p.strip() for p in text.split(",")] if text else []
+    if not parts:
+        raise BadParameter(name, "at least one feature is needed")
+    for i, part in enumerate(parts):
+        read_choice(f"{name}[{i}]", part, FEATURES)
+    if len(set(parts)) != len(parts):
+        raise BadParameter(name, "a feature is named twice")
+    return tuple(f for f in FEATURES if f in parts)  # always in the page's order
+
+
 # ---- reading all of them -------------------------------------------------------------------
 
 
 READERS: dict[str, Callable[[str, object], Any]] = {
-    "dataset": lambda n, v: read_choice(n, v, DATASETS),
+    "dataset": lambda n, v: read_choice(n, v, (*DATASETS, CUSTOM)),
     "noise": lambda n, v: read_float(n, v, 0.0, 1.0),
     "points": lambda n, v: read_int(n, v, 20, MAX_POINTS),
     "train_fraction": lambda n, v: read_float(n, v, 0.1, 0.9),
@@ -189,7 +190,9 @@ READERS: dict[str, Callable[[str, object], Any]] = {
     "optimizer": lambda n, v: read_choice(n, v, OPTIMIZERS),
     "lr": lambda n, v: read_float(n, v, 0.0, 10.0, open_low=True),
     "batch_size": lambda n, v: read_int(n, v, 1, MAX_POINTS),
-    "l2": lambda n, v: read_float(n, v, 0.0, 1.0),
+    "regularization": lambda n, v: read_choice(n, v, REGULARIZATIONS),
+    "regularization_rate": lambda n, v: read_float(n, v, 0.0, 1.0),
+    "features": read_features,
 }
 
 
@@ -206,6 +209,6 @@ def parse_settings(given: object) -> Settings:
             shown = key if isinstance(key, str) and len(key) <= MAX_TEXT else "(a long name)"
             raise BadParameter(str(shown), "unknown setting; known: " + ", ".join(READERS))
     values = {key: READERS[key](key, value) for key, value in given.items()}
-    if "noise" not in values and "dataset" in values:
+    if "noise" not in values and values.get("dataset", CUSTOM) != CUSTOM:
         values["noise"] = DATASETS[values["dataset"]].noise
     return Settings(**values)

@@ -65,7 +65,11 @@ def test_settings_read_the_strings_of_an_address_and_json_numbers_alike():
     ({"lr": "1e999"}, "lr"),
     ({"lr": [0.1]}, "lr"),
     ({"batch_size": 0}, "batch_size"),
-    ({"l2": 2}, "l2"),
+    ({"regularization_rate": 2}, "regularization_rate"),
+    ({"regularization": "l3"}, "regularization"),
+    ({"features": ""}, "features"),
+    ({"features": "x1,x3"}, "features[1]"),
+    ({"features": "x1,x1"}, "features"),
     ({"seed": -1}, "seed"),
     ({"seed": "9" * 70}, "seed"),
     ({"colour": "red"}, "colour"),
@@ -106,23 +110,31 @@ def test_the_state_holds_every_view_with_finite_or_null_numbers():
     session.train(2, 60)
     state = session.state()
     assert state["epoch"] == 2 and state["classes"] == 3
-    assert len(state["boundary"]["classes"]) == views.GRID ** 2
-    assert state["network"]["widths"] == [2, 4, 3]
-    assert [len(layer) for layer in state["network"]["maps"]] == [4, 3]
-    assert len(state["network"]["maps"][0][0]) == (views.GRID // 2) ** 2
+    network = state["network"]
+    assert network["widths"] == [2, 4, 3] and network["activations"] == ["tanh", None]
+    assert network["output"] == "softmax" and network["features"] == ["x1", "x2"]
     assert sum(map(sum, state["metrics"]["confusion_matrix"])) == len(session.X_test)
     assert state["history"]["epoch"] == [1, 2]
     json.dumps(state, allow_nan=False)  # valid JSON: no nan, no inf
 
 
-def test_the_boundary_is_the_models_own_output():
+def test_the_weights_are_sent_to_the_last_bit_and_are_the_models_own():
     session = Session(Settings())
     session.train(2, 60)
-    state = session.state()
-    cells = views.grid(session.extent, 2)
-    scores = training.scores(session.model, cells)
-    expected = [1 / (1 + math.exp(-s)) for s in scores]
-    assert state["boundary"]["p"] == views.clean(expected)
+    network = session.state()["network"]
+    linears = [m for m in session.model.layers if hasattr(m, "weight")]
+    assert network["weights"] == [[[w.data for w in row] for row in m.weight] for m in linears]
+    assert network["biases"] == [[b.data for b in m.bias] for m in linears]
+    assert len(json.dumps(network)) < 8000  # a few KB, whatever the grid the page draws
+
+
+def test_the_outputs_on_the_plane_are_the_models_own():
+    session = Session(Settings(features=("x1", "x2", "x1*x2", "sin(x2)")))
+    session.train(2, 60)
+    cells = [[-1.5, 0.25], [0.0, 0.0], [2.0, -1.0]]
+    last = session.outputs_at(cells)[-1]
+    inputs = [[a, b, a * b, math.sin(b)] for a, b in cells]
+    assert [row[0] for row in last] == training.scores(session.model, inputs)
 
 
 def test_a_diverging_model_still_gives_valid_json():
@@ -136,7 +148,7 @@ def test_regression_sets_fit_a_curve():
     session.train(100, 60)
     state = session.state()
     assert state["task"] == "regression" and state["classes"] == 0
-    assert len(state["boundary"]["xs"]) == views.CURVE
+    assert state["inputs"] == 1 and state["network"]["output"] == "identity"
     assert state["metrics"]["r2"] > 0.8
 
 
@@ -184,7 +196,7 @@ def test_the_rebuilt_neuron_has_the_gradients_of_the_whole_network(layer, neuron
         linear = [m for m in copy.layers if hasattr(m, "weight")][layer]
         expected = [w.grad for w in linear.weight[neuron]] + [linear.bias[neuron].grad]
         x = session.X_train[point]
-        assert a.data == pytest.approx(views.layer_outputs(session.layers, [x])[layer][0][neuron])
+        assert a.data == pytest.approx(session.outputs_at([x])[layer][0][neuron])
         assert loss.data == pytest.approx(expected_loss.data, rel=1e-12)
         assert [p.grad for p in params] == pytest.approx(expected, rel=1e-9, abs=1e-15)
         compared += any(g != 0 for g in expected)  # a ReLU that is off passes nothing
@@ -314,9 +326,11 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(server):
 def test_the_page_has_the_stable_element_ids(server):
     _, page, _ = call(server, "GET", "/")
     for name in ("dataset", "noise", "train-fraction", "new-data", "hidden", "activation", "lr",
-                 "optimizer", "batch-size", "l2", "play", "step", "reset", "epoch", "boundary",
-                 "network", "train-loss", "test-loss", "test-accuracy", "test-r2", "chain-rule",
-                 "error"):
+                 "optimizer", "batch-size", "regularization", "regularization-rate", "features",
+                 "show-test", "discretize", "paint", "upload", "download-data",
+                 "download-model", "play", "step", "reset", "epoch", "boundary", "network",
+                 "train-loss", "test-loss", "test-accuracy", "test-r2", "chain-rule", "error",
+                 "note"):
         assert f'id="{name}"'.encode() in page, name
 
 
@@ -324,7 +338,7 @@ def test_a_page_creates_trains_configures_and_explains(server):
     key, answer = new_page(server, dataset="moons", hidden="4")
     assert answer["state"]["epoch"] == 0
     assert set(answer["choices"]["datasets"]) >= {"moons", "circles", "blobs", "spiral", "xor",
-                                                  "sine", "linear"}
+                                                  "sine", "plane", "gaussians"}
     assert {"relu", "tanh", "sigmoid"} <= set(answer["choices"]["activations"])
     status, trained, _ = call(server, "POST", "/api/train",
                               {"session": key, "epochs": 3, "milliseconds": 2000})
