@@ -81,7 +81,8 @@ def _svg(graph: Any) -> str | None:
 
 
 def explain(session: Session, layer: int, neuron: int, point: int) -> dict[str, Any]:
-    """Everything the chain-rule view shows: the picture (when dot is installed) and the
+    """Everything the chain-rule view shows: the picture (as SVG when dot is installed, and
+    always as DOT text, which the static site renders with Graphviz in WebAssembly) and the
     same numbers as rows: each node's value and gradient, each edge's chain-rule term."""
     a, loss, params = build(session, layer, neuron, point)
     graph = draw_backward(a, params=params)
@@ -105,5 +106,5 @@ def explain(session: Session, layer: int, neuron: int, point: int) -> dict[str, 
         "layer": layer, "neuron": neuron, "point": point,
         "x": session.X_train[point], "target": session.y_train[point],
         "loss": loss.data, "a": a.data, "dloss_da": a.grad, "epoch": session.epoch,
-        "svg": _svg(graph), "nodes": nodes, "edges": edges, "notes": notes,
+        "svg": _svg(graph), "dot": graph.source, "nodes": nodes, "edges": edges, "notes": notes,
     }

@@ -34,22 +34,7 @@
   // ---- talking to the server -----------------------------------------------------------
 
   function request(method, path, body) {
-    var options = {method: method, headers: {}};
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(path, options).then(function (response) {
-      return response.json().then(function (answer) {
-        if (!response.ok) {
-          var error = new Error(answer.error || response.statusText);
-          error.parameter = answer.parameter;
-          error.status = response.status;
-          throw error;
-        }
-        return answer;
-      });
-    });
+    return window.chainruleBackend.request(method, path, body);  // backend.js: HTTP or worker
   }
 
   function showError(error) {
