@@ -21,7 +21,7 @@ runs ``npm ci`` once into a cache folder outside the repository (``~/.cache/chai
 time from anywhere but the site itself.
 
 The host must send ``.wasm`` as ``application/wasm`` and ``.mjs`` as ``text/javascript``
-(``python -m http.server`` does, from Python 3.11 on Debian and Ubuntu alike).
+(``python -m http.server`` does: Python's own table of types has both from 3.10 on).
 """
 
 from __future__ import annotations

@@ -16,20 +16,18 @@ works on a bare Python, which the last test checks.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from chromium import chromium_fixture, needs_chromium
+from static_site import Watch, open_static, serving, wait_until
 
 from playground import build
 
@@ -53,74 +51,11 @@ def site(tmp_path_factory):
     return folder
 
 
-class QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-class FileServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # a page left mid-download
-            super().handle_error(request, client_address)
-
-
 @pytest.fixture(scope="module")
 def served(site):
     """The site from ``http.server`` on 127.0.0.1, as ``python -m http.server`` serves it."""
-    server = FileServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-class Requests:
-    """Every request of the page and of its workers, through the DevTools Network domain.
-
-    Workers are separate DevTools targets: each is attached as it starts, paused until its
-    Network domain is on, so not even its first request goes unseen.
-    """
-
-    def __init__(self, browser):
-        self.browser = browser
-        self.workers = 0
-        self._send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True,
-                                            "flatten": True}, browser.session)
-
-    def _send(self, method, params, session):
-        browser = self.browser
-        browser.last_id += 1
-        os.write(browser.commands, json.dumps({"id": browser.last_id, "method": method,
-                                               "params": params, "sessionId": session}
-                                              ).encode() + b"\0")
-
-    def pump(self):
-        """Attach the workers that started since the last call (call it while waiting)."""
-        self.browser.js("0")  # reads the events that arrived meanwhile
-        for event in self.browser.events_named("Target.attachedToTarget"):
-            self.browser.events.remove(event)
-            worker = event["params"]["sessionId"]
-            self._send("Network.enable", {}, worker)
-            self._send("Target.setAutoAttach", {"autoAttach": True, "flatten": True,
-                                                "waitForDebuggerOnStart": True}, worker)
-            self._send("Runtime.runIfWaitingForDebugger", {}, worker)
-            self.workers += 1
-        return True
-
-    def urls(self):
-        return [e["params"]["request"]["url"]
-                for e in self.browser.events_named("Network.requestWillBeSent")]
+    with serving(site) as address:
+        yield address
 
 
 def number(browser, element_id):
@@ -131,17 +66,12 @@ def number(browser, element_id):
 
 
 def load(browser, url):
-    """Open the static page; seconds until Python is ready and chainrule imported."""
-    requests = Requests(browser)
+    """A Watch of the tab and its workers, and the seconds until Python was ready."""
     browser.send("Page.navigate", {"url": "about:blank"})
     browser.wait_for("Page.loadEventFired")
     browser.events.clear()
-    started = time.monotonic()
-    browser.send("Page.navigate", {"url": url})
-    wait_until(lambda: requests.pump() and browser.js(
-        "window.chainruleBackend && window.chainruleBackend.loadedIn !== null"), 90,
-        "Python ready in the worker")
-    return requests, time.monotonic() - started
+    watch = Watch(browser)
+    return watch, open_static(browser, url, watch)
 
 
 def test_python_http_server_sends_the_mime_types_the_site_needs(served):
@@ -183,15 +113,15 @@ def test_build_without_npm_says_so_in_one_line_and_exits_2(tmp_path):
 
 @needs_chromium
 def test_spiral_trains_in_the_browser_explains_a_neuron_and_stays_local(browser, served):
-    requests, cold = load(browser, served + "?" + PARITY)
-    assert requests.workers >= 1
+    watch, cold = load(browser, served + "?" + PARITY)
+    assert watch.workers >= 1
     wait_until(lambda: browser.js("document.querySelectorAll('.neuron').length") == 19, 30,
                "the network 2-8-8-1")
     assert browser.js("document.getElementById('loading').hidden")
 
     started = time.monotonic()
     browser.click("#play")
-    wait_until(lambda: requests.pump() and number(browser, "test-accuracy") >= 0.9, 240,
+    wait_until(lambda: watch.pump() and number(browser, "test-accuracy") >= 0.9, 240,
                "a test accuracy of 0.9 on the spiral")
     to_090 = time.monotonic() - started
 
@@ -207,7 +137,7 @@ def test_spiral_trains_in_the_browser_explains_a_neuron_and_stays_local(browser,
 
     browser.click("#play")  # pause: the chain rule of a still model
     browser.click("#neuron-1-2")
-    wait_until(lambda: requests.pump() and browser.js(
+    wait_until(lambda: watch.pump() and browser.js(
         "document.querySelector('#chain-rule .result') !== null"), 60, "the chain-rule view")
     text = browser.js("document.getElementById('chain-rule').textContent")
     assert "layer 2, neuron 3" in text and "d loss / d a" in text
@@ -216,7 +146,7 @@ def test_spiral_trains_in_the_browser_explains_a_neuron_and_stays_local(browser,
     assert "upstream × local = contribution" in browser.js(
         "document.querySelector('#chain-rule svg').textContent")
 
-    urls = requests.urls()
+    urls = watch.urls()
     assert any(u.endswith("pyodide.asm.wasm") for u in urls), urls
     assert any(u.endswith("viz/viz.js") for u in urls), urls
     assert all(u.startswith((served, "data:", "blob:")) for u in urls), sorted(set(urls))
@@ -244,7 +174,7 @@ f"dropped a chain of 1,000,000 after backward, d y / d x = {gradient}"
 def test_a_million_deep_chain_is_built_and_dropped_in_a_worker(browser, served):
     """Pyodide's stack in a worker is small (a few thousand C frames): freeing a deep graph
     by recursion there kills the interpreter, where CPython survives 400,000."""
-    requests, reload = load(browser, served)  # the second load: from the browser's cache
+    watch, reload = load(browser, served)  # the second load: from the browser's cache
     print(f"\nstatic site, cached reload: Python ready {reload:.1f} s after navigation")
     source = (f"import {{ startPython }} from '{served}static/python.mjs';\n"
               "const python = await startPython();\n"
@@ -254,7 +184,7 @@ def test_a_million_deep_chain_is_built_and_dropped_in_a_worker(browser, served):
                f"new Blob([{json.dumps(source)}], {{type: 'text/javascript'}})), "
                "{type: 'module'}); w.onmessage = function (e) { window.deep = e.data; };"
                " w.onerror = function (e) { window.deep = 'failed: ' + e.message; }; })()")
-    wait_until(lambda: requests.pump() and browser.js("window.deep !== null"), 300,
+    wait_until(lambda: watch.pump() and browser.js("window.deep !== null"), 300,
                "the worker to build and drop the chain")
     assert browser.js("window.deep") == (
         "dropped a chain of 1,000,000 after backward, d y / d x = 1.0")

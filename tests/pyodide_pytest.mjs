@@ -1,0 +1,44 @@
+// Runs pytest inside Pyodide under node, on the repository as it is: the test files that
+// need no threads, sockets or subprocesses (tests/test_static_site.py picks them).
+//
+//   node tests/pyodide_pytest.mjs PYODIDE_DIR SITE_PACKAGES FILE...
+//
+// PYODIDE_DIR is the npm package `pyodide` the static site is built from; SITE_PACKAGES
+// is this machine's Python's, from which only pytest, hypothesis and their pure-Python
+// dependencies are mounted (Pyodide's own folder of packages is not on npm). The
+// repository is mounted at /repo, read and written in place, as pytest does on CPython.
+// Prints pytest's output and exits with its exit code.
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [pyodideDir, sitePackages, ...files] = process.argv.slice(2);
+const PURE = /^(pytest|_pytest|py|_hypothesis\w*|pluggy|iniconfig|packaging|hypothesis|sortedcontainers|attr|attrs|pygments)([-.].*\.dist-info)?(\.py)?$/i;
+
+const { loadPyodide } = await import(pathToFileURL(resolve(pyodideDir, "pyodide.mjs")).href);
+const pyodide = await loadPyodide({ indexURL: resolve(pyodideDir) + "/" });
+const { FS } = pyodide;
+
+FS.mkdirTree("/repo");
+FS.mount(FS.filesystems.NODEFS, { root: process.cwd() }, "/repo");
+FS.mkdirTree("/host-packages");
+for (const name of readdirSync(sitePackages)) {
+  if (!PURE.test(name)) { continue; }
+  if (name.endsWith(".py")) {
+    FS.writeFile(`/host-packages/${name}`, readFileSync(resolve(sitePackages, name)));
+    continue;
+  }
+  FS.mkdirTree(`/host-packages/${name}`);
+  FS.mount(FS.filesystems.NODEFS, { root: resolve(sitePackages, name) }, `/host-packages/${name}`);
+}
+
+pyodide.globals.set("arguments", pyodide.toPy(files));
+const code = pyodide.runPython(`
+import os, sys
+sys.path.append("/host-packages")
+os.chdir("/repo")
+sys.dont_write_bytecode = True
+import pytest
+int(pytest.main(["-q", "-p", "no:cacheprovider", *arguments]))
+`);
+process.exit(code);
