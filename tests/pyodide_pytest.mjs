@@ -32,13 +32,28 @@ for (const name of readdirSync(sitePackages)) {
   FS.mount(FS.filesystems.NODEFS, { root: resolve(sitePackages, name) }, `/host-packages/${name}`);
 }
 
+// The test running now, told to JavaScript first: if one kills the interpreter (a fatal
+// error of Pyodide, which Python cannot catch), the report still names it.
+globalThis.currentTest = null;
 pyodide.globals.set("arguments", pyodide.toPy(files));
-const code = pyodide.runPython(`
+try {
+  const code = pyodide.runPython(`
 import os, sys
 sys.path.append("/host-packages")
 os.chdir("/repo")
 sys.dont_write_bytecode = True
+import js
 import pytest
-int(pytest.main(["-q", "-p", "no:cacheprovider", *arguments]))
+
+class TellJavaScript:
+    def pytest_runtest_logstart(self, nodeid, location):
+        js.currentTest = nodeid
+
+int(pytest.main(["-q", "-p", "no:cacheprovider", *arguments], plugins=[TellJavaScript()]))
 `);
-process.exit(code);
+  process.exit(code);
+} catch (error) {
+  console.log(`\nPyodide died running ${globalThis.currentTest}: ${error.message}`);
+  console.log("1 failed (the interpreter died)");
+  process.exit(3);
+}

@@ -209,3 +209,61 @@ def test_the_server_mode_works_on_a_bare_python_without_npm(tmp_path):
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
+
+
+# ---- the test suite inside Pyodide ---------------------------------------------------------
+
+NOT_IN_PYODIDE = {
+    # whole files: what they test needs a process, a thread, a socket or a program
+    "test_demo.py": "runs demo.py in subprocesses",
+    "test_mutants.py": "runs pytest in subprocesses",
+    "test_docs.py": "runs the course's pages in subprocesses",
+    "test_notebooks.py": "runs a Jupyter kernel",
+    "test_threads.py": "starts threads",
+    "test_viz_draw.py": "renders with Graphviz's dot program",
+    "test_viz_html.py": "renders with dot and drives Chromium",
+    "test_static_site.py": "this file: builds and serves the site",
+}
+NOT_IN_PYODIDE_PREFIXES = {
+    "test_bench_": "the benchmark runs its engines in subprocesses",
+    "test_playground": "the server's tests open sockets and threads (its handlers run in "
+                       "the static site's worker, tested above)",
+}
+NOT_IN_PYODIDE_TESTS = {
+    "test_check_gradients.py::test_it_runs_in_a_plain_interpreter_outside_pytest": "subprocess",
+    "test_define.py::test_threads_give_the_bits_of_a_run_in_turn": "threads",
+    "test_pickle.py::test_a_model_trained_in_a_spawned_worker_equals_one_trained_here":
+        "a spawned process",
+    "test_viz_trace.py::test_without_the_graphviz_package_graphs_still_build_and_rendering_"
+    "says_what_to_install": "a subprocess",
+}
+
+
+def pyodide_test_files():
+    """Every test file but those whose subject needs what Pyodide has not: new test files
+    join by themselves."""
+    return sorted(
+        f"tests/{path.name}" for path in (ROOT / "tests").glob("test_*.py")
+        if path.name not in NOT_IN_PYODIDE
+        and not path.name.startswith(tuple(NOT_IN_PYODIDE_PREFIXES)))
+
+
+def test_the_suite_runs_inside_pyodide_from_the_same_npm_package():
+    """pytest under node, in the Pyodide the site ships: chainrule behaves there as here.
+    Tests needing torch or scikit-learn skip themselves, as on any Python without them."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (apt-get install nodejs): it runs Pyodide here")
+    try:
+        pyodide = build.node_modules() / "pyodide"
+    except build.BuildError as e:
+        pytest.skip(f"Pyodide cannot be installed from npm: {e}")
+    deselected = [arg for test in NOT_IN_PYODIDE_TESTS for arg in ("--deselect", f"tests/{test}")]
+    run = subprocess.run(
+        [node, "tests/pyodide_pytest.mjs", str(pyodide), str(Path(pytest.__file__).parent.parent),
+         *pyodide_test_files(), *deselected, "-p", "no:randomly"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    lines = run.stdout.strip().splitlines() or [run.stderr[-2000:]]
+    print(f"\ninside Pyodide: {lines[-1]}")
+    failures = [line for line in lines if line.startswith(("FAILED", "ERROR", "Pyodide died"))]
+    assert run.returncode == 0 and " passed" in lines[-1], "\n".join([*failures, lines[-1]])
