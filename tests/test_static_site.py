@@ -155,6 +155,16 @@ def test_spiral_trains_in_the_browser_explains_a_neuron_and_stays_local(browser,
           f"{to_090:.1f} s; {epoch_rate:.1f} epochs/s, {redraw_rate:.1f} redraws/s")
 
 
+@needs_chromium
+def test_opened_as_a_file_the_page_says_it_must_be_served(browser, site):
+    browser.open((site / "index.html").as_uri())
+    wait_until(lambda: browser.js("!document.getElementById('loading').hidden"), 30,
+               "the loading screen")
+    message = browser.js("document.querySelector('#loading .loading-message').textContent")
+    assert "must be served over HTTP" in message and "python -m http.server" in message
+    assert browser.js("document.getElementById('loading').classList.contains('failed')")
+
+
 DEEP_CHAIN = """
 import gc
 from engine import Value

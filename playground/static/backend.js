@@ -92,7 +92,7 @@
         if (message.progress !== undefined) {
           show(message.stage, message.progress);
         } else if (message.ready) {
-          if (overlay) { overlay.hidden = true; }
+          show("Python is ready: setting up the network\u2026", 1);
           window.chainruleBackend.loadedIn = message.milliseconds;
           resolve();
         } else if (message.failed) {
@@ -103,6 +103,9 @@
           var answer = JSON.parse(message.answer);
           if (message.status === 200) { pending.resolve(answer); }
           else { pending.reject(failure(message.status, answer)); }
+          // The screen stays until the first answer (the page's session) has been handled:
+          // the page's own reaction runs before the next click can, as a microtask now.
+          if (overlay && !overlay.classList.contains("failed")) { overlay.hidden = true; }
         }
       };
     });
