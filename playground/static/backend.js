@@ -94,6 +94,7 @@
         } else if (message.ready) {
           show("Python is ready: setting up the network\u2026", 1);
           window.chainruleBackend.loadedIn = message.milliseconds;
+          window.chainruleBackend.loadTimes = message.timings;
           resolve();
         } else if (message.failed) {
           fail(message.failed);
@@ -127,6 +128,7 @@
     mode: mode,
     request: mode === "worker" ? inWorker : overHTTP,
     loadedIn: null,  // milliseconds from the worker's start to chainrule imported
+    loadTimes: null,  // {runtime, unpacked, imported}: when each step of that ended
   };
   if (mode === "worker") { ready = startWorker(); }
 })();

@@ -21,9 +21,11 @@ function stages(report) {
   };
 }
 
-// Python with chainrule importable; `report(stage, fraction)` hears the progress.
-export async function startPython(report = () => {}) {
+// Python with chainrule importable; `report(stage, fraction)` hears the progress, and
+// `timings` gets the milliseconds each step ended at, from the call.
+export async function startPython(report = () => {}, timings = {}) {
   const progress = stages(report);
+  const started = performance.now();
   try {
     progress.enter("Downloading and starting Python (Pyodide)\u2026", 0.02, 0.8, 4000);
     const code = fetch(new URL("./chainrule.zip", import.meta.url));
@@ -32,11 +34,13 @@ export async function startPython(report = () => {}) {
       stdout: (line) => console.log(line),
       stderr: (line) => console.warn(line),
     });
+    timings.runtime = Math.round(performance.now() - started);
     progress.enter("Loading chainrule\u2026", 0.8, 0.97, 1000);
     const archive = await code;
     if (!archive.ok) { throw new Error(`chainrule.zip: HTTP ${archive.status}`); }
     pyodide.unpackArchive(await archive.arrayBuffer(), "zip", { extractDir: HOME });
     pyodide.runPython(`import sys\nsys.path.insert(0, ${JSON.stringify(HOME)})`);
+    timings.unpacked = Math.round(performance.now() - started);
     return pyodide;
   } finally {
     progress.done();

@@ -2,7 +2,8 @@
 // {id, method, path, body (JSON text)}; the worker answers {id, status, answer (JSON text)}
 // by calling playground/browser.py, which calls the same handlers as the HTTP server
 // (playground/api.py). Before that it posts {progress, stage} while Python starts, then
-// {ready, milliseconds}, or {failed} with what went wrong.
+// {ready, milliseconds, timings} (when Python was up, chainrule unpacked, imported), or
+// {failed} with what went wrong.
 //
 // Messages are answered one at a time, in order: a training request trains for the time
 // it asks (the page asks for ~60 ms at a time while playing), and the page draws the
@@ -60,9 +61,12 @@ onmessage = (event) => {
 };
 
 try {
-  const pyodide = await startPython((stage, progress) => postMessage({ stage, progress }));
+  const timings = {};
+  const pyodide = await startPython((stage, progress) => postMessage({ stage, progress }),
+                                    timings);
   answer = pyodide.pyimport("playground.browser").answer;
-  postMessage({ ready: true, milliseconds: Math.round(performance.now() - started) });
+  const milliseconds = Math.round(performance.now() - started);
+  postMessage({ ready: true, milliseconds, timings: { ...timings, imported: milliseconds } });
   drain();
 } catch (error) {
   postMessage({ failed: String(error && error.message || error) });
