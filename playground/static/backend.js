@@ -11,8 +11,11 @@
   var mode = script && script.dataset.backend === "worker" ? "worker" : "http";
   var base = new URL(".", script ? script.src : location.href);  // where static/ is
 
+  // What a request rejects with: an Error whose message is the server's, with its status,
+  // error (the same text) and the parameter it names.
   function failure(status, answer) {
     var error = new Error(answer.error || "request failed (" + status + ")");
+    error.error = error.message;
     error.parameter = answer.parameter;
     error.status = status;
     return error;
@@ -24,7 +27,8 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
-    return fetch(path, options).then(function (response) {
+    // relative to the page, so that a page served under a prefix still reaches its server
+    return fetch(path.replace(/^\//, ""), options).then(function (response) {
       return response.json().then(function (answer) {
         if (!response.ok) { throw failure(response.status, answer); }
         return answer;

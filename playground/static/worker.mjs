@@ -33,6 +33,7 @@ async function reply(message) {
     if (!view.svg && view.dot) {
       const svg = await picture(view.dot);
       view.svg = svg.slice(svg.indexOf("<svg"));
+      if ("missing" in view) { view.missing = null; }  // what the server lacked: drawn here
     }
     body = JSON.stringify(view);
   }
