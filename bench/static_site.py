@@ -4,11 +4,14 @@ Builds the site (``python -m playground build``, into a temporary folder unless 
 names a built one), serves it from 127.0.0.1 with the standard library's file server, and
 drives it in headless Chromium (``tests/chromium.py``), a fresh profile each run:
 
+- one epoch of the set-up below in Pyodide under node and in this CPython, back to back
+  (``bench/playground_epoch.py``): what the engine costs in WebAssembly, load aside;
 - cold load: seconds from navigation to Python ready with chainrule imported, bytes over
   the wire and requests (the page's and its worker's), with an empty browser cache;
 - cached reload: the same, the page loaded a second and a third time in the same browser
   (from its cache; V8 keeps the compiled WebAssembly after a load);
-- one tab training the parity set-up (spiral, 250 points, 2-8-8-1 tanh, lr 0.03, batch 10):
+- one tab training TensorFlow Playground's set-up (spiral, 250 points, 2-8-8-1 tanh, plain
+  SGD, lr 0.03, batch 10):
   epochs/s and redraws/s of the decision boundary, over ``--seconds`` after a warm-up;
 - ``--tabs`` tabs training it at once (no shared server: each has its own worker), the
   epochs/s of each.
@@ -26,13 +29,31 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.playground_epoch import ms_per_epoch
 from playground import build
+
+BENCH = Path(__file__).resolve().parent
 from tests.chromium import CHROMIUM, Chromium
 from tests.static_site import Watch, open_static, serving, wait_until
 
-PARITY = "dataset=spiral&points=250&hidden=8,8&activation=tanh&lr=0.03&batch_size=10"
+PARITY = ("dataset=spiral&points=250&hidden=8,8&activation=tanh&optimizer=sgd&lr=0.03"
+          "&batch_size=10")
 COUNTERS = ("[Number(document.getElementById('epoch').textContent), "
             "Number(document.getElementById('boundary').getAttribute('data-frames') || 0)]")
+
+
+def epoch_times() -> str:
+    """An epoch in Pyodide under node and in this CPython, back to back."""
+    cpython = ms_per_epoch(PARITY)
+    code = f"from bench.playground_epoch import ms_per_epoch\nms_per_epoch({PARITY!r})"
+    node = subprocess.run(["node", str(BENCH / "pyodide.mjs"),
+                           str(build.node_modules() / "pyodide"), code], cwd=BENCH.parent,
+                          capture_output=True, text=True, check=False, timeout=600)
+    if node.returncode != 0:
+        return f"one epoch: {cpython:.0f} ms in CPython; Pyodide under node failed"
+    pyodide = float(node.stdout.strip().splitlines()[-1])
+    return (f"one epoch of the set-up (Session.train): {pyodide:.0f} ms in Pyodide under node, "
+            f"{cpython:.0f} ms in CPython {sys.version.split()[0]} ({pyodide / cpython:.1f}x)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -153,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         now = datetime.datetime.now(datetime.UTC)
         print(f"static site benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit}; "
               f"{load.strip()}")
+        print(epoch_times(), flush=True)
         for line in measure(site, args, str(Path(scratch) / "profile")):
             print(line, flush=True)
     return 0
