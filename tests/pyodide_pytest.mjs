@@ -1,5 +1,6 @@
 // Runs pytest inside Pyodide under node, on the repository as it is: the test files that
-// need no threads, sockets or subprocesses (tests/test_static_site.py picks them).
+// need no threads, sockets or subprocesses (tests/test_static_site.py picks them; a test
+// in them that fails only for want of a process or a thread is reported skipped).
 //
 //   node tests/pyodide_pytest.mjs PYODIDE_DIR SITE_PACKAGES FILE...
 //
@@ -45,11 +46,29 @@ sys.dont_write_bytecode = True
 import js
 import pytest
 
-class TellJavaScript:
+# What Pyodide cannot do, by the error it raises: a test failing with one of these needs a
+# process, a thread or multiprocessing, and is reported skipped, saying so (it runs on
+# CPython in the suite proper). Any other failure stays a failure.
+LACKS = {"does not support processes": "processes",
+         "can't start new thread": "threads",
+         "No module named '_multiprocessing'": "multiprocessing"}
+
+class InPyodide:
     def pytest_runtest_logstart(self, nodeid, location):
         js.currentTest = nodeid
 
-int(pytest.main(["-q", "-p", "no:cacheprovider", *arguments], plugins=[TellJavaScript()]))
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        if report.failed and call.excinfo is not None:
+            text = str(call.excinfo.value)
+            lacking = [what for message, what in LACKS.items() if message in text]
+            if lacking:
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), item.location[1] or 0,
+                                   f"Skipped: Pyodide has no {lacking[0]}")
+
+int(pytest.main(["-q", "-p", "no:cacheprovider", *arguments], plugins=[InPyodide()]))
 `);
   process.exit(code);
 } catch (error) {
