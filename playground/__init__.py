@@ -15,7 +15,21 @@ model and training, through ``nn.training``), ``views.py`` (what the page draws)
 ``cli.py`` (the command).
 """
 
-from playground.cli import main
-from playground.server import Playground
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Playground", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Playground`` and ``main``, imported on first use: the static site's worker runs
+    ``api.py`` alone, and the server's standard-library modules (http.server, socket,
+    webbrowser) cost it a second of start-up in the browser."""
+    if name == "Playground":
+        from playground.server import Playground
+        return Playground
+    if name == "main":
+        from playground.cli import main
+        return main
+    raise AttributeError(f"module 'playground' has no attribute {name!r}")

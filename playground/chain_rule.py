@@ -113,7 +113,8 @@ def _svg(drawing: Any) -> str | None:
 
 
 def explain(session: Session, layer: int, neuron: int, point: int) -> dict[str, Any]:
-    """Everything the chain-rule view shows: the picture (when Graphviz is there) and the
+    """Everything the chain-rule view shows: the picture (as SVG when Graphviz is there, and
+    always as DOT text, which the static site renders with Graphviz in WebAssembly) and the
     same numbers as rows: each node's value and gradient, each edge's chain-rule term."""
     a, loss, params = build(session, layer, neuron, point)
     drawing = draw_backward(a, params=params)
@@ -141,6 +142,6 @@ def explain(session: Session, layer: int, neuron: int, point: int) -> dict[str, 
         "layer": layer, "neuron": neuron, "point": point,
         "x": session.X_train[point], "target": session.y_train[point],
         "loss": loss.data, "a": a.data, "dloss_da": a.grad, "epoch": session.epoch,
-        "svg": svg, "missing": None if svg else missing_for_pictures(),
+        "svg": svg, "dot": drawing.source, "missing": None if svg else missing_for_pictures(),
         "nodes": nodes, "edges": edges, "notes": notes,
     }

@@ -1,5 +1,7 @@
 """``python -m playground`` (and ``python demo.py --serve``): start the page, open a browser.
 
+``python -m playground build DIR`` writes the static site instead (``playground.build``).
+
 Prints one line, ``playground: http://127.0.0.1:8000/`` (the real port when ``--port 0``
 lets the system pick one), then serves until Ctrl-C, which stops it cleanly (exit 0).
 """
@@ -43,6 +45,10 @@ def _can_open_a_browser() -> bool:
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["build"]:  # python -m playground build DIR: the static site
+        from playground.build import main as build
+        return build(argv[1:], f"{prog or 'playground'} build")
     args = parse_args(argv, prog)
     try:
         server = Playground(args.host, args.port)

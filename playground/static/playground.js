@@ -91,21 +91,7 @@
 
   // A Promise of the answer's JSON; rejects with {status, error, parameter, message}.
   function request(method, path, body) {
-    var options = {method: method, headers: {}};
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(path.replace(/^\//, ""), options).then(function (response) {
-      return response.json().then(function (answer) {
-        if (!response.ok) {
-          var message = answer.error || response.statusText;
-          throw {status: response.status, error: message, message: message,
-                 parameter: answer.parameter};
-        }
-        return answer;
-      });
-    });
+    return window.chainruleBackend.request(method, path, body);  // backend.js: HTTP or worker
   }
 
   function showError(error) {
