@@ -8,9 +8,6 @@ A scheduler holds an optimizer and sets its ``lr`` once per ``step()``, as
     for epoch in range(30):
         train_one_epoch(model, opt)
         schedule.step()          # lr: 0.1 for epochs 0-9, 0.05 for 10-19, 0.025 after
-
-``nn.optim`` offers the same classes (``optim.StepLR``), for code written before they
-had a module of their own.
 """
 
 from __future__ import annotations

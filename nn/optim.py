@@ -435,13 +435,3 @@ class RAdam(Optimizer):
             return x - m_hat * self.lr * adaptive_lr * rectification
         return x - m_hat * self.lr
 
-
-def __getattr__(name: str) -> Any:
-    """``optim.StepLR`` and the other schedulers, which live in ``lr_scheduler.py`` (where
-    ``torch.optim.lr_scheduler`` keeps them), looked up on first use: that module imports
-    this one."""
-    if name in ("CosineAnnealingLR", "LRScheduler", "LambdaLR", "StepLR"):
-        from nn import lr_scheduler
-
-        return getattr(lr_scheduler, name)
-    raise AttributeError(f"module 'nn.optim' has no attribute {name!r}")
