@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from nn import data, losses, lr_scheduler, metrics, optim, training, utils
 from nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from nn.layers import MLP, Linear, LogisticRegression, Sequential
+from nn.layers import MLP, Layer, Linear, LogisticRegression, Neuron, Sequential
 from nn.module import Module
 
 __all__ = [
@@ -25,10 +25,12 @@ __all__ = [
     "GELU",
     "MLP",
     "Identity",
+    "Layer",
     "LeakyReLU",
     "Linear",
     "LogisticRegression",
     "Module",
+    "Neuron",
     "ReLU",
     "Sequential",
     "Sigmoid",
