@@ -15,6 +15,7 @@ from typing import Any
 
 from engine import Value, linear_batch
 from nn.activations import ACTIVATIONS, Sigmoid
+from nn.checks import count
 from nn.module import Module, saved_name
 
 Number = int | float
@@ -27,14 +28,6 @@ def is_batch(x: Any) -> bool:
 
 INITS = ("pytorch", "micrograd")
 """How a layer draws its first weights and biases, by name (``init=``); see ``Linear``."""
-
-
-def _positive_int(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, not {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
 
 
 class Linear(Module):
@@ -68,8 +61,8 @@ class Linear(Module):
 
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None,
                  init: str = "pytorch") -> None:
-        self.nin = _positive_int("nin", nin)
-        self.nout = _positive_int("nout", nout)
+        self.nin = count("nin", nin)
+        self.nout = count("nout", nout)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
         rng = random if seed is None else random.Random(seed)
@@ -259,11 +252,11 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  output_activation: str | None = None, seed: int | None = None,
                  init: str = "pytorch") -> None:
-        _positive_int("nin", nin)
+        count("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
         for i, n in enumerate(nouts):
-            _positive_int(f"nouts[{i}]", n)
+            count(f"nouts[{i}]", n)
         for name, value in (("activation", activation), ("output_activation", output_activation)):
             known = isinstance(value, str) and value in ACTIVATIONS
             if not known and not (value is None and name == "output_activation"):
