@@ -36,7 +36,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from engine import Value
@@ -57,14 +57,14 @@ MUTED = "gray60"
 
 @dataclass(frozen=True)
 class Options:
-    """The options every drawing function shares, checked once."""
+    """The options every drawing function shares, checked once (by ``make_options``)."""
 
-    rankdir: str = "LR"
-    precision: int = 4
-    params: frozenset[Value] = frozenset()
-    clusters: ClusterSpec = None
-    max_nodes: int | None = 300
-    names: Mapping[Value, Name] = field(default_factory=dict)
+    rankdir: str
+    precision: int
+    params: frozenset[Value]
+    clusters: ClusterSpec
+    max_nodes: int | None
+    names: Mapping[Value, Name]
 
     def number(self, x: float) -> str:
         """``x`` with ``precision`` significant digits (see ``format_number``)."""
@@ -122,14 +122,13 @@ class Options:
         return self.label_of(value)
 
 
-def make_options(
-    rankdir: str = "LR",
-    precision: int = 4,
-    params: Params = None,
-    clusters: ClusterSpec = None,
-    max_nodes: int | None = 300,
-) -> Options:
-    """Check the shared drawing options and bundle them; bad values raise naming them."""
+def make_options(rankdir: str, precision: int, params: Params, clusters: ClusterSpec,
+                 max_nodes: int | None) -> Options:
+    """Check the shared drawing options and bundle them; bad values raise naming them.
+
+    The defaults are in the drawing functions' signatures, where ``help()`` and an editor
+    show them.
+    """
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), "
                          f"not {rankdir!r}")
