@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from nn import data, losses, lr_scheduler, metrics, optim, training, utils
 from nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from nn.layers import MLP, Dropout, Linear, LogisticRegression, Sequential
+from nn.layers import (
+    MLP,
+    Dropout,
+    Layer,
+    Linear,
+    LogisticRegression,
+    Neuron,
+    Sequential,
+)
 from nn.module import Module
 
 __all__ = [
@@ -26,10 +34,12 @@ __all__ = [
     "MLP",
     "Dropout",
     "Identity",
+    "Layer",
     "LeakyReLU",
     "Linear",
     "LogisticRegression",
     "Module",
+    "Neuron",
     "ReLU",
     "Sequential",
     "Sigmoid",

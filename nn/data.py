@@ -24,6 +24,8 @@ from fractions import Fraction
 from numbers import Real
 from typing import NamedTuple
 
+from nn.checks import count as _check_count
+
 __all__ = [
     "Split",
     "Standardizer",
@@ -46,15 +48,6 @@ Targets = list[float]
 
 
 # --- argument checks, shared by every public function -------------------------------------
-
-
-def _check_count(name: str, value: object, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``: TypeError for a non-int, ValueError if too small."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {name}={value}")
-    return value
 
 
 def _check_real(name: str, value: object, low: float = 0.0) -> float:

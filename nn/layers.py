@@ -1,4 +1,5 @@
-"""Layers and models: Linear, Sequential, MLP and LogisticRegression.
+"""Layers and models: Linear, Sequential, MLP and LogisticRegression (and micrograd's
+Neuron and Layer).
 
 A ``Linear`` layer is a row of neurons that all see the same inputs; an ``MLP`` stacks
 Linear layers with an activation between each pair. Their parameters are engine Values,
@@ -14,6 +15,7 @@ from typing import Any
 
 from engine import Value, linear_batch
 from nn.activations import Identity, Sigmoid
+from nn.checks import count
 from nn.module import Module, saved_name
 from nn.registry import ACTIVATIONS
 
@@ -25,12 +27,8 @@ def is_batch(x: Any) -> bool:
     return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple))
 
 
-def _positive_int(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, not {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
+INITS = ("pytorch", "micrograd")
+"""How a layer draws its first weights and biases, by name (``init=``); see ``Linear``."""
 
 
 class Linear(Module):
@@ -46,24 +44,38 @@ class Linear(Module):
     often write the same layer as ``XW + b`` with W of shape ``(in, out)``: that W is our
     W^T, so the two agree; storing one row per neuron makes each neuron one dot product.
 
-    Initialisation is PyTorch's default: every weight and bias drawn uniformly from
-    ``[-1/sqrt(nin), 1/sqrt(nin)]`` (weights first, row by row, then the biases). With
-    ``seed`` the numbers come from the layer's own ``random.Random(seed)``: the same seed
-    gives the same layer, whatever else the program draws. Without it they come from
+    ``init`` chooses the first numbers (weights first, row by row, then the biases):
+
+    * ``"pytorch"`` (the default, ``torch.nn.Linear``'s): every weight and bias drawn
+      uniformly from ``[-1/sqrt(nin), 1/sqrt(nin)]``, so a neuron's sum stays of the size
+      of its inputs however many it has;
+    * ``"micrograd"`` (micrograd's ``Neuron``): every weight from ``[-1, 1]``, every bias
+      0.0. It draws the very numbers micrograd draws from the same ``random.seed``.
+
+    With ``seed`` the numbers come from the layer's own ``random.Random(seed)``: the same
+    seed gives the same layer, whatever else the program draws. Without it they come from
     Python's global ``random`` module, so ``random.seed(n)`` once at the start of a
     program reproduces every layer built after it (as ``torch.manual_seed`` does).
     """
 
     parameter_names = ("weight", "bias")
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None) -> None:
-        self.nin = _positive_int("nin", nin)
-        self.nout = _positive_int("nout", nout)
+    def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None,
+                 init: str = "pytorch") -> None:
+        self.nin = count("nin", nin)
+        self.nout = count("nout", nout)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
         rng = random if seed is None else random.Random(seed)
-        bound = 1.0 / math.sqrt(nin)
+        bound = 1.0 / math.sqrt(nin) if init == "pytorch" else 1.0
         self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)]
                        for _ in range(nout)]
-        self.bias = [Value(rng.uniform(-bound, bound)) for _ in range(nout)] if bias else None
+        if not bias:
+            self.bias = None
+        elif init == "pytorch":
+            self.bias = [Value(rng.uniform(-bound, bound)) for _ in range(nout)]
+        else:
+            self.bias = [Value(0.0) for _ in range(nout)]
 
     def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]],
                 activation: str | None = None) -> list[Value] | list[list[Value]]:
@@ -100,6 +112,67 @@ class Linear(Module):
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
+
+
+class Layer(Linear):
+    """micrograd's layer: ``nout`` neurons ``relu(w · x + b)`` (``w · x + b`` with
+    ``nonlin=False``), returning a single Value when ``nout`` is 1, else a list.
+
+    A ``Linear`` layer under micrograd's name and conventions, so that code written for
+    ``micrograd.nn`` runs as written; ``init`` and ``seed`` as in ``Linear`` (PyTorch's
+    numbers by default, ``init="micrograd"`` for micrograd's). New code: ``Linear`` and
+    ``MLP``, which fuse the activation into each neuron's node.
+    """
+
+    def __init__(self, nin: int, nout: int, nonlin: bool = True, seed: int | None = None,
+                 init: str = "pytorch") -> None:
+        super().__init__(nin, nout, seed=seed, init=init)
+        self.nonlin = nonlin
+
+    def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
+                ) -> Value | list[Value] | list[Value | list[Value]]:
+        """micrograd's result: ``out[0] if len(out) == 1 else out`` (per input of a batch)."""
+        outputs = super().forward(x)
+        rows = outputs if is_batch(x) else [outputs]
+        if self.nonlin:
+            rows = [[v.relu() for v in row] for row in rows]
+        shown = [row[0] if len(row) == 1 else row for row in rows]
+        return shown if is_batch(x) else shown[0]
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.nin}, out_features={self.nout}, nonlin={self.nonlin}"
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "nonlin": self.nonlin}
+
+
+class Neuron(Layer):
+    """micrograd's neuron: ``relu(w · x + b)`` (``w · x + b`` with ``nonlin=False``), one Value.
+
+    A ``Layer`` of one neuron, with micrograd's names for its parameters: ``w`` (its
+    weights) and ``b`` (its bias), listed by ``parameters()`` in micrograd's order, w then b.
+    """
+
+    def __init__(self, nin: int, nonlin: bool = True, seed: int | None = None,
+                 init: str = "pytorch") -> None:
+        super().__init__(nin, 1, nonlin=nonlin, seed=seed, init=init)
+
+    @property
+    def w(self) -> list[Value]:
+        """The neuron's weights, one per input (``weight[0]``)."""
+        return self.weight[0]
+
+    @property
+    def b(self) -> Value:
+        """The neuron's bias (``bias[0]``)."""
+        assert self.bias is not None
+        return self.bias[0]
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.nin}, nonlin={self.nonlin}"
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nonlin": self.nonlin}
 
 
 class Sequential(Module):
@@ -172,15 +245,19 @@ class MLP(Module):
     With ``seed``, each layer gets its own seed, drawn from ``random.Random(seed)``: the same
     ``seed`` gives the same model. Without it, the layers draw from Python's global
     ``random`` module: ``random.seed(n)`` before building reproduces the model.
+    ``init`` is each layer's initialisation (see ``Linear``): ``MLP(2, [16, 16, 1],
+    init="micrograd")`` after ``random.seed(n)`` starts from the very weights micrograd's
+    ``MLP(2, [16, 16, 1])`` starts from after the same ``random.seed(n)``.
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 output_activation: str | None = None, seed: int | None = None) -> None:
-        _positive_int("nin", nin)
+                 output_activation: str | None = None, seed: int | None = None,
+                 init: str = "pytorch") -> None:
+        count("nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
         for i, n in enumerate(nouts):
-            _positive_int(f"nouts[{i}]", n)
+            count(f"nouts[{i}]", n)
         for name, value in (("activation", activation), ("output_activation", output_activation)):
             known = isinstance(value, str) and value in ACTIVATIONS
             if not known and not (value is None and name == "output_activation"):
@@ -194,7 +271,7 @@ class MLP(Module):
         modules: list[Module] = []
         for i in range(len(self.nouts)):
             layer_seed = None if layer_seeds is None else layer_seeds.getrandbits(64)
-            modules.append(Linear(widths[i], widths[i + 1], seed=layer_seed))
+            modules.append(Linear(widths[i], widths[i + 1], seed=layer_seed, init=init))
             last = i == len(self.nouts) - 1
             if not last:
                 modules.append(ACTIVATIONS[activation]())

@@ -8,9 +8,6 @@ A scheduler holds an optimizer and sets its ``lr`` once per ``step()``, as
     for epoch in range(30):
         train_one_epoch(model, opt)
         schedule.step()          # lr: 0.1 for epochs 0-9, 0.05 for 10-19, 0.025 after
-
-``nn.optim`` offers the same classes (``optim.StepLR``), for code written before they
-had a module of their own.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from nn.checks import count
 from nn.optim import Optimizer, _at_least_zero, _real
 
 __all__ = ["CosineAnnealingLR", "LRScheduler", "LambdaLR", "StepLR"]
@@ -75,14 +73,6 @@ class LRScheduler:
         self.last_epoch, self.base_lr = last_epoch, base_lr
 
 
-def _positive_int(what: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{what} must be at least 1, got {what}={value}")
-    return value
-
-
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs::
 
@@ -93,7 +83,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _positive_int("step_size", step_size)
+        self.step_size = count("step_size", step_size)
         self.gamma = _real("gamma", gamma)
         super().__init__(optimizer)
 
@@ -143,7 +133,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = _positive_int("T_max", T_max)
+        self.T_max = count("T_max", T_max)
         self.eta_min = _real("eta_min", eta_min)
         super().__init__(optimizer)
 

@@ -281,6 +281,14 @@ class SGD(Optimizer):
         return x - self.lr * g
 
 
+def _adams_settings(lr: object, betas: object, eps: object, weight_decay: object
+                    ) -> tuple[float, tuple[float, float], float, float]:
+    """The hyperparameters Adam, AdamW and RAdam share, checked with PyTorch's messages."""
+    return (_at_least_zero("learning rate", lr), _betas(betas),
+            _at_least_zero("epsilon value", eps),
+            _at_least_zero("weight_decay value", weight_decay))
+
+
 def _decay_and_track_moments(opt: Adam | RAdam, i: int, x: float, g: float,
                              decoupled: bool) -> float:
     """Adam's and RAdam's first half: weight decay, then the two running moments of g.
@@ -330,14 +338,9 @@ class Adam(Optimizer):
 
     def _configure(self, *, lr: float, betas: tuple[float, float], eps: float,
                    weight_decay: float, amsgrad: bool, maximize: bool) -> None:
-        (self.lr, self.betas, self.eps, self.weight_decay, self.amsgrad, self.maximize) = (
-            _at_least_zero("learning rate", lr),
-            _betas(betas),
-            _at_least_zero("epsilon value", eps),
-            _at_least_zero("weight_decay value", weight_decay),
-            _flag("amsgrad", amsgrad),
-            _flag("maximize", maximize),
-        )
+        self.lr, self.betas, self.eps, self.weight_decay = _adams_settings(
+            lr, betas, eps, weight_decay)
+        self.amsgrad, self.maximize = _flag("amsgrad", amsgrad), _flag("maximize", maximize)
 
     def _update(self, i: int, x: float, g: float) -> float:
         b1, b2 = self.betas
@@ -407,15 +410,10 @@ class RAdam(Optimizer):
 
     def _configure(self, *, lr: float, betas: tuple[float, float], eps: float,
                    weight_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
-        (self.lr, self.betas, self.eps, self.weight_decay, self.decoupled_weight_decay,
-         self.maximize) = (
-            _at_least_zero("learning rate", lr),
-            _betas(betas),
-            _at_least_zero("epsilon value", eps),
-            _at_least_zero("weight_decay value", weight_decay),
-            _flag("decoupled_weight_decay", decoupled_weight_decay),
-            _flag("maximize", maximize),
-        )
+        self.lr, self.betas, self.eps, self.weight_decay = _adams_settings(
+            lr, betas, eps, weight_decay)
+        self.decoupled_weight_decay = _flag("decoupled_weight_decay", decoupled_weight_decay)
+        self.maximize = _flag("maximize", maximize)
 
     def _update(self, i: int, x: float, g: float) -> float:
         b1, b2 = self.betas
@@ -435,13 +433,3 @@ class RAdam(Optimizer):
             return x - m_hat * self.lr * adaptive_lr * rectification
         return x - m_hat * self.lr
 
-
-def __getattr__(name: str) -> Any:
-    """``optim.StepLR`` and the other schedulers, which live in ``lr_scheduler.py`` (where
-    ``torch.optim.lr_scheduler`` keeps them), looked up on first use: that module imports
-    this one."""
-    if name in ("CosineAnnealingLR", "LRScheduler", "LambdaLR", "StepLR"):
-        from nn import lr_scheduler
-
-        return getattr(lr_scheduler, name)
-    raise AttributeError(f"module 'nn.optim' has no attribute {name!r}")

@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 from engine import Value, no_grad, vsum
 from nn import MLP, training
 from viz import GraphvizNotFound, draw_backward, graph
-from viz.flow import gradient_flow
 from viz.style import title
-from viz.trace import trace
+from viz.trace import gradient_flow, trace
 
 if TYPE_CHECKING:
     from playground.session import Session

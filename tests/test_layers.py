@@ -149,7 +149,7 @@ def test_linear_rejects_widths_below_one(args):
 
 
 def test_linear_rejects_widths_that_are_not_ints():
-    with pytest.raises(TypeError, match="nin must be an int, not float"):
+    with pytest.raises(TypeError, match="nin must be an int, got float"):
         Linear(2.0, 3)
 
 

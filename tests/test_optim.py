@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from engine import Value
-from nn import optim
+from nn import lr_scheduler, optim
 
 X = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-0.8, 2.2, 0.1], [0.9, -0.4, -1.6],
      [-1.1, -0.9, 0.6], [2.1, 1.0, 0.4], [0.2, 0.7, -2.3], [-1.7, 0.5, 1.2]]
@@ -238,7 +238,7 @@ def test_training_with_a_scheduler_follows_torch(name, schedule):
     kwargs = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
     scheduler, scheduler_kwargs = schedule
     ours = train_ours(lambda p: getattr(optim, name)(p, **kwargs),
-                      make_scheduler=lambda o: getattr(optim, scheduler)(o, **scheduler_kwargs))
+                      make_scheduler=lambda o: getattr(lr_scheduler, scheduler)(o, **scheduler_kwargs))
     theirs = train_torch(
         lambda p: getattr(torch.optim, name)(p, foreach=False, **kwargs),
         make_scheduler=lambda o: getattr(torch.optim.lr_scheduler, scheduler)(
@@ -266,7 +266,7 @@ def test_scheduler_gives_torchs_learning_rates_step_by_step(schedule):
     name, kwargs = schedule
     ours_opt = optim.SGD([Value(1.0)], lr=0.1)
     theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    ours = getattr(optim, name)(ours_opt, **kwargs)
+    ours = getattr(lr_scheduler, name)(ours_opt, **kwargs)
     theirs = getattr(torch.optim.lr_scheduler, name)(theirs_opt, **kwargs)
     seen = set()
     for epoch in range(31):  # 3 T_max for T_max = 10, up and down again past each turn
@@ -281,7 +281,7 @@ def test_scheduler_gives_torchs_learning_rates_step_by_step(schedule):
 
 def test_cosine_annealing_follows_the_closed_form_when_nothing_else_changes_lr():
     opt = optim.SGD([Value(1.0)], lr=0.1)
-    scheduler = optim.CosineAnnealingLR(opt, T_max=10, eta_min=0.001)
+    scheduler = lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.001)
     for epoch in range(1, 31):
         scheduler.step()
         closed_form = 0.001 + (0.1 - 0.001) * (1 + math.cos(math.pi * epoch / 10)) / 2
@@ -332,12 +332,12 @@ def test_resuming_with_a_scheduler_continues_bit_for_bit():
 
     params = [Value(v) for v in START]
     opt = optim.SGD(params, lr=0.1, momentum=0.9)
-    run(100, params, opt, optim.CosineAnnealingLR(opt, T_max=30))
+    run(100, params, opt, lr_scheduler.CosineAnnealingLR(opt, T_max=30))
     straight = [p.data for p in params]
 
     params = [Value(v) for v in START]
     opt = optim.SGD(params, lr=0.1, momentum=0.9)
-    scheduler = optim.CosineAnnealingLR(opt, T_max=30)
+    scheduler = lr_scheduler.CosineAnnealingLR(opt, T_max=30)
     run(50, params, opt, scheduler)
     saved = json.loads(json.dumps(
         {"params": [p.data for p in params], "opt": opt.state_dict(),
@@ -345,7 +345,7 @@ def test_resuming_with_a_scheduler_continues_bit_for_bit():
 
     params = [Value(v) for v in saved["params"]]
     opt = optim.SGD(params, lr=0.1)
-    scheduler = optim.CosineAnnealingLR(opt, T_max=30)
+    scheduler = lr_scheduler.CosineAnnealingLR(opt, T_max=30)
     opt.load_state_dict(saved["opt"])
     scheduler.load_state_dict(saved["scheduler"])
     run(50, params, opt, scheduler, start=50)
@@ -462,11 +462,11 @@ def test_bad_hyperparameters_are_refused_naming_the_value(make, error, message):
 
 
 @pytest.mark.parametrize(("make", "error", "message"), [
-    (lambda o: optim.StepLR(o, step_size=0), ValueError, "step_size=0"),
-    (lambda o: optim.StepLR(o, step_size=2.5), TypeError, "step_size must be an int"),
-    (lambda o: optim.CosineAnnealingLR(o, T_max=0), ValueError, "T_max=0"),
-    (lambda o: optim.LambdaLR(o, lr_lambda=0.5), TypeError, "callable"),
-    (lambda o: optim.StepLR("sgd", step_size=3), TypeError, "str is not an Optimizer"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError, "step_size=0"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, "step_size must be an int"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, "T_max=0"),
+    (lambda o: lr_scheduler.LambdaLR(o, lr_lambda=0.5), TypeError, "callable"),
+    (lambda o: lr_scheduler.StepLR("sgd", step_size=3), TypeError, "str is not an Optimizer"),
 ])
 def test_bad_scheduler_arguments_are_refused(make, error, message):
     with pytest.raises(error, match=message):
@@ -475,7 +475,7 @@ def test_bad_scheduler_arguments_are_refused(make, error, message):
 
 def test_lambda_lr_applies_epoch_zero_at_once_and_scales_the_base_lr():
     opt = optim.Adam([Value(1.0)], lr=0.2)
-    scheduler = optim.LambdaLR(opt, lambda epoch: 0.5 + epoch)
+    scheduler = lr_scheduler.LambdaLR(opt, lambda epoch: 0.5 + epoch)
     assert opt.lr == 0.1
     scheduler.step()
     scheduler.step()

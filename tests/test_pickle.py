@@ -26,6 +26,7 @@ from nn import (
     Tanh,
     data,
     losses,
+    lr_scheduler,
     optim,
 )
 
@@ -116,9 +117,9 @@ OPTIMIZERS = {
 }
 SCHEDULERS = {
     "none": lambda opt: None,
-    "step": lambda opt: optim.StepLR(opt, step_size=2, gamma=0.5),
-    "lambda": lambda opt: optim.LambdaLR(opt, warm_up),
-    "cosine": lambda opt: optim.CosineAnnealingLR(opt, T_max=4),
+    "step": lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    "lambda": lambda opt: lr_scheduler.LambdaLR(opt, warm_up),
+    "cosine": lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=4),
 }
 
 
@@ -141,7 +142,7 @@ def test_a_model_its_optimizer_and_scheduler_pickled_mid_training_carry_on_ident
 def test_a_lambda_schedule_refuses_with_the_reason():
     opt = optim.SGD([Value(1.0)], lr=0.1)
     with pytest.raises(TypeError, match="lambda"):
-        pickle.dumps(optim.LambdaLR(opt, lambda epoch: 0.5))
+        pickle.dumps(lr_scheduler.LambdaLR(opt, lambda epoch: 0.5))
 
 
 def train_copy(model: MLP) -> MLP:

@@ -1,4 +1,4 @@
-"""viz.trace and viz.flow: the graph as plain data, and the chain rule's numbers on it.
+"""viz.trace: the graph as plain data, and the chain rule's numbers on it.
 
 No Graphviz here. The trace must name nodes by creation order, keep one edge per operand
 (``a * a`` has two), and refuse graphs over ``max_nodes``. The flow's messages must add up,
@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Value, backward_order, dot
-from viz.flow import gradient_flow
-from viz.trace import trace
+from viz.trace import gradient_flow, trace
 
 
 def readme_example():
@@ -97,7 +96,7 @@ import sys
 sys.modules["graphviz"] = None  # as if it were not installed
 from engine import Value
 from viz import GraphvizNotFound, draw_backward, trace
-from viz.flow import gradient_flow
+from viz.trace import gradient_flow
 y = Value(2.0) * Value(3.0)
 y.backward()
 print(len(gradient_flow(trace(y)).messages))

@@ -7,23 +7,20 @@
     save_backward_html(y, "y.html")  # a page that steps through backprop node by node
     backward_steps(y)                # the same stepper, inline in a notebook
 
-Read in this order: ``trace.py`` (the graph as plain data), ``flow.py`` (the chain rule's
-numbers on each edge), ``draw.py`` (the two pictures, from the top), ``picture.py`` (a
-trace's nodes and edges as DOT), ``graph.py`` (the DOT text and rendering it),
-``style.py`` (options, colours, text), ``names.py`` (a model's parameter names),
-``clusters.py`` (which box each node sits in), ``terms.py`` (the chain rule's terms as
-text), ``steps.py`` (one picture per backward step), ``pinning.py`` (frames pinned to one
-layout), ``stepper.py`` (those pictures as a notebook's stepper), ``html.py`` (the
-stepper's HTML), ``examples.py`` (the pictures in docs/img); ``files.py`` saves files
-atomically and ``plots.py`` plots training with matplotlib. Building pictures and
-their DOT text needs only Python; rendering them needs Graphviz's ``dot`` program and the
-``graphviz`` package that runs it (``viz.GraphvizNotFound`` says how to install them).
+Read in this order: ``trace.py`` (the graph as plain data, and the chain rule's numbers on
+each edge), ``draw.py`` (the two pictures, from the top down to their DOT nodes and edges),
+``style.py`` (options, colours, names, text), ``graph.py`` (the DOT text and rendering
+it), ``steps.py`` (one picture per backward step, pinned to one layout, shown as a
+stepper), ``html.py`` (the stepper's page). Aside: ``examples.py`` writes the pictures in
+docs/img, ``files.py`` saves files atomically and ``plots.py`` plots training with
+matplotlib. Building pictures and their DOT text needs only Python; rendering them needs
+Graphviz's ``dot`` program and the ``graphviz`` package that runs it
+(``viz.GraphvizNotFound`` says how to install them).
 """
 
 from viz.draw import draw_backward, draw_forward
 from viz.graph import Graph, GraphvizNotFound
-from viz.stepper import Steps
-from viz.steps import backward_steps, save_backward_html
+from viz.steps import Steps, backward_steps, save_backward_html
 from viz.style import by_label_prefix, format_number
 from viz.trace import Edge, Trace, trace
 

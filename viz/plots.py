@@ -12,10 +12,12 @@ contours of a two-parameter loss) and ``plot_confusion_matrices``.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
+
+from viz.files import write_atomic
 
 INSTALL_HINT = "pip install matplotlib  (or: pip install -e '.[plot]')"
 
@@ -41,25 +43,16 @@ def _pyplot():
 
 
 def _save(fig, path: str, dpi: int = 110) -> None:
-    """Write the figure to a temp file beside ``path``, then rename: never a half-written file.
+    """Write the figure with ``viz.files.write_atomic``: never a half-written file.
 
-    Metadata that changes from run to run (SVG and PDF creation dates) is left out, so the
-    same numbers give the same file.
+    The format is the file's extension (PNG without one). Metadata that changes from run to
+    run (SVG and PDF creation dates) is left out, so the same numbers give the same file.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix, prefix=".tmp-")
-    os.close(fd)
-    # mkstemp makes the file private (0600); a picture is for sharing: keep the old file's
-    # mode, or make a new one readable by all.
-    try:
-        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
-        metadata = {"Date": None} if suffix in (".svg", ".pdf") else None
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    suffix = os.path.splitext(path)[1].lower() or ".png"
+    metadata = {"Date": None} if suffix in (".svg", ".pdf") else None
+    image = io.BytesIO()
+    fig.savefig(image, format=suffix[1:], dpi=dpi, bbox_inches="tight", metadata=metadata)
+    write_atomic(path, image.getvalue())
 
 
 def plot_losses(curves: dict[str, Sequence[float]], path: str, *, title: str = "Loss",

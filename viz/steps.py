@@ -6,31 +6,41 @@ writes are red, every gradient received so far is filled in ("so far" while a no
 waits for other users), and the edges still to come are grey and dashed.
 
 So that nodes do not jump between frames, the layout is computed once, by ``dot``, on
-the last frame, and every frame is pinned to it (``viz.pinning``). Without Graphviz's
-``dot`` the frames are still built, unpinned, with a warning.
+the last frame, and every frame is pinned to it (``Layout``, below: laid out one by one,
+nodes would move as the text on them grows). Without Graphviz's ``dot`` the frames are
+still built, unpinned, with a warning.
 
-The frames come back as ``viz.stepper.Steps``: a list of pictures that a notebook shows as
-the interactive stepper, and that ``save_html`` writes as a page (``save_backward_html``
-does both steps at once).
+The frames come back as ``Steps``: a sequence of pictures (``steps[2]``, ``len(steps)``,
+``for frame in steps``) that Jupyter (JupyterLab, classic Notebook, VS Code) displays as
+the interactive stepper of ``viz.html``: previous / play / next buttons and the arrow keys,
+inside the notebook, nothing fetched. Renderers that run no script (GitHub, nbconvert to
+Markdown) pick the other parts of its display: the last frame as SVG, or a line of text
+("backward of y in 4 steps"). ``Steps.save_html`` writes the stepper as a page of its own
+(``save_backward_html`` does both steps at once).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, overload
 
 from engine import Value
-from viz.draw import backward_warning
-from viz.flow import Flow, gradient_flow
-from viz.graph import GraphvizNotFound
-from viz.names import Params
-from viz.picture import Picture
-from viz.pinning import UNPINNED, read_layout
-from viz.stepper import Steps, check_interval
-from viz.style import ClusterSpec, Options, make_options, op_text
-from viz.terms import chain_rule_term
-from viz.trace import trace
+from viz import html
+from viz.draw import Picture, backward_warning, chain_rule_term
+from viz.files import write_atomic
+from viz.graph import INSTALL_HINT, Graph, GraphvizNotFound
+from viz.style import ClusterSpec, Options, Params, make_options, op_text
+from viz.trace import Flow, gradient_flow, trace
+
+CORNERS = ("corner_low", "corner_high")
+MARGIN = 12  # points around the laid-out drawing, room for edges routed differently
+UNPINNED = "layout not pinned: Graphviz's dot was not found, nodes may move between frames"
 
 
 def backward_steps(
@@ -137,3 +147,140 @@ def _caption(flow: Flow, options: Options, k: int) -> str:
     return (f"Step {k} of {last}: {_label_and_name(flow, options, node)} was made by "
             f"'{made_by}' and has grad {number(node.grad)}, so each operand gets "
             f"upstream × local = contribution: {terms}.")
+
+
+# ---- frames that do not move: one layout, every frame pinned to it --------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each node ("x,y" in points) and each cluster (its box) of a picture sits.
+
+    The last frame (the one with the most text) is laid out once by ``dot``; ``read_layout``
+    reads back where it put each node and each cluster, and every frame is drawn with that
+    layout: each node pinned at its point (DOT's ``pos="x,y!"``), each cluster given its box
+    (``bb``: ``neato -n2`` draws a cluster only when told its box), and two invisible points
+    at the corners of the drawing, so that every frame has the same bounding box.
+    ``neato -n2`` keeps the given positions and only routes the edges.
+    """
+
+    places: Mapping[str, str]
+
+    def pin(self, name: str, attrs: dict[str, str]) -> dict[str, str]:
+        """A node's attributes, with its place (when the layout has one) added."""
+        position = self.places.get(name)
+        return {**attrs, "pos": f"{position}!"} if position else attrs
+
+    def cluster_box(self, name: str) -> dict[str, str]:
+        """``bb`` for the cluster ``name`` (``cluster_0``, ...) when the layout has it."""
+        box = self.places.get(name)
+        return {"bb": box} if box else {}
+
+    def corner_points(self) -> list[tuple[str, dict[str, str]]]:
+        """The invisible points that hold the drawing's corners, each with its attributes."""
+        return [(corner, {"pos": f"{self.places[corner]}!", "style": "invis",
+                          "shape": "point", "width": "0", "height": "0"})
+                for corner in CORNERS if corner in self.places]
+
+
+def read_layout(graph: Graph) -> Layout | None:
+    """Where ``dot`` puts each node and each cluster of ``graph``, and its drawing's corners.
+
+    None, with a warning, when ``dot`` is not installed.
+    """
+    try:
+        laid_out = json.loads(graph.pipe(format="json", encoding="utf-8"))
+    except GraphvizNotFound:
+        warnings.warn(f"backward_steps: {UNPINNED}. {INSTALL_HINT}", stacklevel=3)
+        return None
+    places = {}
+    for obj in laid_out.get("objects", []):
+        if "pos" in obj:
+            places[obj["name"]] = obj["pos"]
+        elif obj["name"].startswith("cluster_") and "bb" in obj:
+            places[obj["name"]] = obj["bb"]
+    # The drawing's box is dot's bounding box without the title above it (lheight inches),
+    # widened by a margin for edges that neato routes a little differently.
+    x0, y0, x1, y1 = (float(c) for c in laid_out["bb"].split(","))
+    top = y1 - 72 * float(laid_out.get("lheight", 0))
+    places[CORNERS[0]] = f"{x0 - MARGIN:g},{y0 - MARGIN:g}"
+    places[CORNERS[1]] = f"{x1 + MARGIN:g},{top + MARGIN:g}"
+    return Layout(places)
+
+
+# ---- the frames in a notebook, and as a page ------------------------------------------------
+
+def check_interval(interval_ms: Any) -> int:
+    """``interval_ms`` if it is a positive int (milliseconds between frames when playing)."""
+    if type(interval_ms) is not int or interval_ms < 1:
+        raise ValueError(f"interval_ms must be a positive int, not {interval_ms!r}")
+    return interval_ms
+
+
+class Steps(Sequence[Graph]):
+    """The frames of a backward pass: frame 0 the start, frame k the state after step k.
+
+    ``name`` is what the output is called (its label, or its node name); ``interval_ms``
+    the delay between frames when the stepper plays. The SVG of each frame is drawn once,
+    when first needed, and reused by every display and save.
+    """
+
+    def __init__(self, frames: Sequence[Graph], name: str, interval_ms: int = 1200) -> None:
+        self.frames = list(frames)
+        self.name = name
+        self.interval_ms = check_interval(interval_ms)
+        self._svgs: list[str] | None = None
+
+    @overload
+    def __getitem__(self, index: int) -> Graph: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Graph]: ...
+
+    def __getitem__(self, index: int | slice) -> Graph | list[Graph]:
+        return self.frames[index]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def summary(self) -> str:
+        """One line: ``backward of y in 4 steps`` (frames: that many, plus the start)."""
+        steps = len(self.frames) - 1
+        return f"backward of {self.name} in {steps} step{'' if steps == 1 else 's'}"
+
+    def __repr__(self) -> str:
+        return f"<Steps: {self.summary}, {len(self.frames)} frames>"
+
+    def svgs(self) -> list[str]:
+        """Every frame as inline SVG, all of one size (needs Graphviz's ``dot``)."""
+        if self._svgs is None:
+            if shutil.which("dot") is None:  # the frames are drawn by dot: say so at once
+                raise GraphvizNotFound()
+            self._svgs = html.frame_svgs(self.frames)
+        return self._svgs
+
+    def html(self) -> str:
+        """The stepper as a piece of HTML for a notebook (a new id on every call)."""
+        return html.fragment(self.frames, self.svgs(), self.interval_ms)
+
+    def save_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write the stepper as a page of its own, to open offline in any browser.
+
+        The file is replaced atomically: a failed save leaves any old file as it was.
+        """
+        page = html.page(self.frames, self.svgs(), self.name, self.interval_ms)
+        return write_atomic(Path(path), page)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                          **kwargs: Any) -> dict[str, Any]:
+        """In a notebook: the stepper, the last frame as SVG, and a line of text.
+
+        Without Graphviz, the line of text and how to install it.
+        """
+        try:
+            svgs = self.svgs()
+        except GraphvizNotFound:
+            return {"text/plain": f"{self.summary}\n{INSTALL_HINT}"}
+        return {"text/html": html.fragment(self.frames, svgs, self.interval_ms),
+                "image/svg+xml": svgs[-1],
+                "text/plain": self.summary}
