@@ -8,7 +8,8 @@ Read in this order:
 3. ``fused.py``: a neuron or a sum as one node.
 4. ``autograd.py``: the same backward, fast (and ``grad``), with ``tape.py`` (the nodes
    in the order they were made) and ``mode.py`` (no_grad and anomaly detection, per thread).
-5. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
+5. ``program.py``: the same backward written out as a Python program (``trace``).
+6. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
    finite differences), ``testing.py`` (hypothesis strategies).
 """
 
@@ -23,10 +24,12 @@ from engine.define import define_op
 from engine.fused import dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from engine.program import Program, trace
 from engine.value import Value
 
 __all__ = [
     "GradcheckError",
+    "Program",
     "Value",
     "backward_order",
     "contributions",
@@ -44,5 +47,6 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "reference_backward",
+    "trace",
     "vsum",
 ]

@@ -75,7 +75,7 @@ class Op:
     """
 
     __slots__ = ("add_into", "constant_first", "derivative", "kind", "label", "name",
-                 "shared", "zero_safe")
+                 "shared", "source", "zero_safe")
 
     def __init__(self, name: str, kind: str, derivative: Callable[..., Any],
                  zero_safe: bool = True, constant_first: bool = False,
@@ -90,6 +90,7 @@ class Op:
         self.constant_first = constant_first  # c - x, c / x, c ** x: the constant on the left
         self.label = ""
         self.shared = self  # the op all unlabelled nodes share
+        self.source: Any = None  # its forward and derivative as Python source (engine/program.py)
 
     def labelled(self, label: str) -> Op:
         """This op for a node labelled ``label`` (the shared op itself for "")."""
