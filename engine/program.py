@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from engine import fused
@@ -49,7 +50,7 @@ from engine.mode import enable_grad
 from engine.op import as_number
 from engine.value import _TWO_OVER_SQRT_PI, Value
 
-__all__ = ["CHUNK", "Program", "trace"]
+__all__ = ["CHUNK", "GraphWriter", "Program", "record", "trace", "whole_graphs"]
 
 CHUNK = 64
 """The most terms one statement of the program adds (longer sums continue on the next line)."""
@@ -77,10 +78,16 @@ def _is_sum(op: Any) -> bool:
     return op.shared is fused._SUM
 
 
-class _Writer:
-    """Lowers one traced graph (root, its op nodes, the inputs) to the lines of a program."""
+class GraphWriter:
+    """Lowers one traced graph (root, its op nodes, the inputs) to the lines of a program.
 
-    def __init__(self, root: Value, inputs: Sequence[Value], names: Sequence[str]) -> None:
+    ``names`` are the inputs' names in the program; gradients are written for the inputs
+    in ``wrt`` (all of them by default): terms that reach no such input are left out, as
+    they change nothing else. ``nn.compiled`` builds a training step from its ``body``.
+    """
+
+    def __init__(self, root: Value, inputs: Sequence[Value], names: Sequence[str],
+                 wrt: Sequence[Value] | None = None) -> None:
         self.root = root
         ops, _ = graph_search(root)
         self.ops = ops
@@ -91,8 +98,8 @@ class _Writer:
             self.grad_name[node] = f"g{k}"
         self.inputs = list(inputs)
         self.rules: dict[str, Any] = {}  # rule_k: an op without a template, called as it is
-        # Which nodes need a gradient: those that depend on an input.
-        self.needs = set(inputs)
+        # Which nodes need a gradient: those that depend on an input of wrt.
+        self.needs = set(inputs if wrt is None else wrt)
         for node in ops:
             if any(p in self.needs for p in node.parents):
                 self.needs.add(node)
@@ -457,14 +464,21 @@ def record(fn: Callable[..., Any], numbers: Sequence[float]) -> tuple[list[Value
             raise TypeError(f"trace() takes numbers after the function; argument {i + 1} is "
                             f"a {type(x).__name__}")
         leaves.append(Value(number))
+    with whole_graphs():
+        out = fn(*leaves)
+    return leaves, out
+
+
+@contextmanager
+def whole_graphs() -> Iterator[None]:
+    """Record every node, an off ReLU neuron's parents too, even under no_grad."""
     keep = fused.tracing.keep_off_neurons
     fused.tracing.keep_off_neurons = True
     try:
         with enable_grad():
-            out = fn(*leaves)
+            yield
     finally:
         fused.tracing.keep_off_neurons = keep
-    return leaves, out
 
 
 def trace(fn: Callable[..., Value], *example_numbers: float) -> Program:
@@ -483,7 +497,7 @@ def trace(fn: Callable[..., Value], *example_numbers: float) -> Program:
         raise TypeError(f"trace() needs a function that returns one Value, not "
                         f"{type(out).__name__}")
     names = input_names(fn, len(leaves))
-    writer = _Writer(out, leaves, names)
+    writer = GraphWriter(out, leaves, names)
     forward, backward, assigned = writer.body("seed")
     grads = ", ".join(writer.grad_name[x] if x in assigned else "-0.0"
                       for x in leaves) + ("," if len(leaves) == 1 else "")
