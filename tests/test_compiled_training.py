@@ -74,3 +74,14 @@ def test_the_step_source_loops_over_the_points_backwards():
     step = compiled_step(MLP(2, [3, 1], activation="relu", seed=1), "hinge", 1e-4, *MOONS)
     assert "for i in range(len(X) - 1, -1, -1):" in step.source
     assert step.source.index("# the penalty") < step.source.index("# backward, point by point")
+
+
+def test_demo_compile_trains_the_very_same_model(tmp_path):
+    import demo
+
+    options = ["--epochs", "3", "--samples", "120", "--hidden", "8,8"]
+    for name, extra in (("eager", []), ("compiled", ["--compile"])):
+        assert demo.main([*options, *extra, "--quiet", "--out", str(tmp_path / name)]) == 0
+    eager, compiled = ((tmp_path / name / "model.json").read_bytes()
+                       for name in ("eager", "compiled"))
+    assert compiled == eager
