@@ -278,6 +278,7 @@ TITLES = {
     "W1": "W1 training step (100 moons, MLP 2-16-16-1, after 2 warm-up steps), batched",
     "W1p": "W1p the same, chainrule's model called once per point (float inputs)",
     "W1m": "W1m the same, in micrograd's demo code (Value inputs, builtin sum)",
+    "W1c": "W1c the same step compiled (nn.compiled: traced once, generated Python)",
     "W2": "W2 random expression (+, *, relu), per op node",
     "W2t": "W2t the same with tanh (10% relu, 10% tanh)",
     "W3": "W3 deep chain x*1.0001 + 0.001",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine import Value
@@ -69,7 +69,7 @@ def compiled_step(model: Module, loss: str, l2: float, xb: Sequence[Sequence[flo
                       f"{', '.join(COMPILED_LOSSES)}", CompileFallback, stacklevel=3)
         step = None
     else:
-        step = CompiledStep(model, loss, l2, len(xb[0]))
+        step = CompiledStep.for_loss(model, loss, l2, len(xb[0]))
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = step
@@ -82,52 +82,78 @@ def forget(model: Module, loss: str, l2: float, width: int) -> None:
 
 
 class CompiledStep:
-    """A model's training step as generated Python: ``step(X, T)`` -> (loss, gradient sums).
-
-    The loss is the batch's mean loss without the penalty, as ``train_epoch`` reports it.
+    """A model's training step as generated Python: ``step(params, X, T)`` -> (mean loss,
+    objective, gradient sums); the mean is without the penalty, as ``train_epoch`` reports.
 
     The sums are each parameter's d L / d p as ``backward()`` collects it (from -0.0);
     ``apply`` adds them into ``.grad`` as backward() does (``p.grad = p.grad + sum``).
     """
 
-    def __init__(self, model: Module, loss: str, l2: float, width: int) -> None:
-        from nn.training import batch_loss, l2_penalty
+    def __init__(self, params: Sequence[Value], width: int,
+                 term: Callable[[list[Value], Any], Value], tail: Callable[[Value], Value], *,
+                 classes: tuple[float, ...] | None = None, mean: str = "div",
+                 name: str = "model") -> None:
+        """Trace ``term(point, target)`` (a point's loss term: Values in, from the model
+        whose ``params`` these are) and ``tail(mean)`` (the objective from the batch's
+        mean term), and write the step that loops over the points.
 
-        params = model.parameters()
+        ``classes``: the targets, when a target is a constant of the term (one copy of the
+        per-point code each); None passes the target in as a number. ``mean``: how the
+        terms' sum becomes their mean, as the eager step writes it: "div" (``vsum / N``)
+        or "mul" (``vsum * (1.0 / N)``).
+        """
+        if mean not in ("div", "mul"):
+            raise ValueError(f"mean must be 'div' or 'mul', not {mean!r}")
+        params = list(params)
         names = [f"p{k}" for k in range(len(params))]
-        classes = _TARGETS_AS_CONSTANTS.get(loss)
         point = [Value(0.5) for _ in range(width)]
         x_names = [f"x{k}" for k in range(width)]
         bodies = []
         for target in classes or (0.0,):
             t = Value(target) if classes is None else target
             with whole_graphs():
-                mean = batch_loss(loss, [model(list(point))], [t])
-            term = mean._a._a[0]  # batch_loss(...) is vsum([term]) / 1: the point's term
+                root = term(list(point), t)
             inputs = [*params, *point] + ([t] if classes is None else [])
-            writer = GraphWriter(term, inputs, [*names, *x_names] + (["t"] if classes is None
+            writer = GraphWriter(root, inputs, [*names, *x_names] + (["t"] if classes is None
                                                                     else []), wrt=params)
             bodies.append((target, writer, writer.body("g_term", accumulate_inputs=True)))
         # The penalty and the mean, traced with the mean as an input that stands for it.
         data_loss = Value(0.0)
         with whole_graphs():
-            objective = data_loss + l2 * l2_penalty(model) if l2 > 0 else data_loss
-        tail = GraphWriter(objective, [*params, data_loss], [*names, "mean"])
-        tail_forward, tail_backward, tail_assigned = tail.body("seed")
-        self.source = _step_source(names, x_names, classes, bodies, tail, objective,
-                                   tail_forward, tail_backward, tail_assigned, params)
+            objective = tail(data_loss)
+        tail_writer = GraphWriter(objective, [*params, data_loss], [*names, "mean"])
+        tail_forward, tail_backward, tail_assigned = tail_writer.body("seed")
+        self.source = _step_source(names, x_names, classes, bodies, tail_writer, objective,
+                                   tail_forward, tail_backward, tail_assigned, params, mean)
         namespace: dict[str, Any] = {}
         for _, writer, _ in bodies:
             namespace.update(writer.rules)
-        code = compile(self.source, f"<training step of {type(model).__name__}>", "exec")
+        code = compile(self.source, f"<training step of {name}>", "exec")
         exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
         self._step = namespace["step"]
-        self.loss = loss
         self.checked = False
 
+    @classmethod
+    def for_loss(cls, model: Module, loss: str, l2: float, width: int) -> CompiledStep:
+        """The step ``train_epoch`` takes: ``batch_loss(loss, ...) + l2 * l2_penalty(model)``."""
+        from nn.training import batch_loss, l2_penalty
+
+        def term(point: list[Value], target: Any) -> Value:
+            mean = batch_loss(loss, [model(point)], [target])
+            return mean._a._a[0]  # batch_loss(...) is vsum([term]) / 1: the point's term
+
+        def tail(mean: Value) -> Value:
+            return mean + l2 * l2_penalty(model) if l2 > 0 else mean
+
+        step = cls(model.parameters(), width, term, tail,
+                   classes=_TARGETS_AS_CONSTANTS.get(loss), name=type(model).__name__)
+        step.loss = loss
+        return step
+
     def __call__(self, params: Sequence[Value], X: Sequence[Sequence[float]], T: Sequence[Any]
-                 ) -> tuple[float, tuple]:
-        """The step at these parameters (``model.parameters()`` of any model of this shape)."""
+                 ) -> tuple[float, float, tuple]:
+        """The step at these parameters (``model.parameters()`` of any model of this shape):
+        the mean term, the objective (with the penalty) and each parameter's sum."""
         return self._step(X, T, *[p.data for p in params])
 
     def check(self, model: Module, l2: float, xb: Sequence[Sequence[float]], yb: Sequence[Any],
@@ -139,7 +165,7 @@ class CompiledStep:
         eager for this structure, with a ``CompileFallback`` warning.
         """
         params = model.parameters()
-        got, sums = self(params, xb, yb)
+        got, _, sums = self(params, xb, yb)
         want = [p.grad for p in params]
         if same_bits(got, value) and all(same_bits(0.0 + s, w) for s, w in zip(sums, want)):
             self.checked = True
@@ -159,7 +185,8 @@ class CompiledStep:
 
 def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
                  bodies: list, tail: GraphWriter, objective: Value, tail_forward: list[str],
-                 tail_backward: list[str], tail_assigned: dict, params: list[Value]) -> str:
+                 tail_backward: list[str], tail_assigned: dict, params: list[Value],
+                 mean_form: str) -> str:
     unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
     forward, backward = [], []
     for k, (target, writer, (fwd, bwd, _)) in enumerate(bodies):
@@ -191,14 +218,19 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         "    for x, t in zip(X, T):",
         f"        {unpack}",
         *("        " + line for line in forward),
-        "    mean = div(total, float(len(X)))  # vsum(terms) / N",
+        *(["    mean = div(total, float(len(X)))  # vsum(terms) / N"] if mean_form == "div" else
+          ["    c = 1.0 / len(X)", "    mean = total * c  # vsum(terms) * (1.0 / N)"]),
         "    # the penalty (made last, so differentiated first) and the sum",
         *("    " + line for line in tail_forward),
+        f"    objective = {tail.value(objective)}",
         "    seed = 1.0",
         *("    " + line for line in tail_backward),
         *(f"    {tail.grad_name[p]} = -0.0" for p in params if p not in tail_assigned),
         f"    g_mean = 0.0 + {mean if tail.inputs[-1] in tail_assigned else '0.0'}",
-        "    g_sum = 0.0 + div(g_mean, float(len(X)))  # the mean's rule: g / N",
+        *(["    g_sum = 0.0 + div(g_mean, float(len(X)))  # the mean's rule: g / N"]
+          if mean_form == "div" else
+          ["    g_sum = 0.0", "    if g_mean != 0.0 or mean - mean != 0.0:  # the mean's rule: g * c",
+           "        g_sum = 0.0 + g_mean * c"]),
         "    g_term = 0.0",
         "    if g_sum != 0.0 or total - total != 0.0:  # vsum's rule: each term gets g",
         "        g_term = 0.0 + g_sum",
@@ -207,7 +239,7 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         "        x, t = X[i], T[i]",
         f"        {unpack}",
         *("        " + line for line in backward),
-        f"    return mean, ({grads}{',' if len(params) == 1 else ''})",
+        f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})",
         "",
     ]
     return "\n".join(lines)

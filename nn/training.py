@@ -160,7 +160,7 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
         optimizer.zero_grad()
         if program is not None and program.checked:
             params = model.parameters()
-            value, sums = program(params, xb, yb)
+            value, _, sums = program(params, xb, yb)
             program.apply(params, sums)
         else:
             value = _eager_step(model, loss, l2, xb, yb)
