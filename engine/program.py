@@ -39,6 +39,7 @@ and rule: slower, still exact.
 from __future__ import annotations
 
 import inspect
+import keyword
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -48,7 +49,7 @@ from engine import fused
 from engine.chain_rule import graph_search
 from engine.mode import enable_grad
 from engine.op import as_number
-from engine.value import _TWO_OVER_SQRT_PI, Value
+from engine.value import _TWO_OVER_SQRT_PI, Value, literal
 
 __all__ = ["CHUNK", "GraphWriter", "Program", "record", "trace", "whole_graphs"]
 
@@ -62,16 +63,6 @@ from engine.ieee import (cos, div, elu, exp, gelu, gelu_tanh, general_pow, inf, 
 from engine.value import gelu_derivative, gelu_tanh_derivative, softplus_derivative
 TWO_OVER_SQRT_PI = {_TWO_OVER_SQRT_PI!r}
 """
-
-
-def literal(x: float) -> str:
-    """Python source for the float x: a repr, parenthesized when negative; inf and nan by name."""
-    if math.isnan(x):
-        return "nan"
-    if abs(x) == math.inf:
-        return "inf" if x > 0 else "(-inf)"
-    text = repr(float(x))
-    return f"({text})" if text.startswith("-") else text
 
 
 def _is_sum(op: Any) -> bool:
@@ -244,13 +235,11 @@ class GraphWriter:
             rare = f"{v} - {v} != 0.0"  # not finite: inf - inf and nan - nan are nan
             if reached:
                 rare += f" and ({reached})"
-            if assigned.get(node) == "maybe -0.0":
-                rare += f" and ({g} := 0.0) == 0.0"  # backward's sum starts at +0.0
             test = f"{g} != 0.0 or {rare}"
             conditions.append(f"({test})" if gate else test)
         elif reached:
             conditions.append(f"({reached})" if gate else reached)
-        lines.append(f"# {v}: {self._describe(node)}")
+        lines.append(f"# {self._describe(node)}")
         indent = ""
         if conditions:
             for p in targets:  # a term inside the if must add to a sum that exists without it
@@ -266,11 +255,9 @@ class GraphWriter:
             elif p in self.name_of_inputs:
                 lines.append(f"{indent}{name} = {term}")  # -0.0 + term == term
                 assigned[p] = "exact"
-            elif p._op.zero_safe:
-                lines.append(f"{indent}{name} = {term}")
-                assigned[p] = "maybe -0.0"
-            else:
-                lines.append(f"{indent}{name} = 0.0 + {term}")
+            else:  # an op node's sum starts at 0.0, as backward() sets it
+                lines.append(f"{indent}{name} = 0.0")
+                lines.append(f"{indent}{name} += {term}")
                 assigned[p] = "exact"
 
     @property
@@ -311,19 +298,21 @@ class GraphWriter:
         return out
 
     def _describe(self, node: Value) -> str:
-        op = node._op
-        parents = ", ".join(self.value(p) for p in node.parents[:4])
-        if len(node.parents) > 4:
-            parents += f", ... ({len(node.parents)} inputs)"
+        """The node as its forward computes it, for the comment above its rule."""
+        op, v = node._op, self.name[node]
         source = self.template(node)
+        if source is not None and op.kind == "unary":
+            return f"{v} = {source[0].format(a=self.value(node._a), c=self.constant(node._b))}"
+        if source is not None and op.kind == "binary":
+            return f"{v} = {source[0].format(a=self.value(node._a), b=self.value(node._b))}"
+        parents = [self.value(p) for p in node.parents]
+        shown = ", ".join(parents[:6]) + (", ..." if len(parents) > 6 else "")
+        text = f'{v} = {op.name}({shown}), {len(parents)} inputs'
         if source is None:
-            return f'"{op.name}"({parents}), through its rule'
-        if op.kind in ("unary", "binary"):
-            return f'"{op.name}"({parents}), each input += ' + "; ".join(
-                s.replace("{", "").replace("}", "") for s in source[1:])
-        gate = f", nothing back while {source[2].replace('{out}', self.name[node])}" \
-            if source[2] else ""
-        return f'"{op.name}"({parents}): gz = {source[1].replace("{", "").replace("}", "")}' + gate
+            return text + ", through its own rule"
+        if source[2]:
+            text += f"; sends nothing back while {source[2].format(out=v)}"
+        return text
 
     # ---- the whole function ----------------------------------------------------------------
 
@@ -439,11 +428,11 @@ def input_names(fn: Callable[..., Any], count: int) -> list[str]:
     except (TypeError, ValueError):
         parameters = []
     names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    reserved = {"seed", "d", "program"}
-    if (len(names) == count and len(set(names)) == count
-            and all(n.isidentifier() and n not in reserved and not _local_like(n) for n in names)):
-        return names
-    return [f"x{i}" for i in range(count)]
+    if len(names) != count or len(set(names)) != count or not all(
+            n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        return [f"x{i}" for i in range(count)]
+    # a name the program uses for its own locals gets a trailing underscore: v1 -> v1_
+    return [f"{n}_" if _local_like(n) or n in ("seed", "d", "program") else n for n in names]
 
 
 def _local_like(name: str) -> bool:

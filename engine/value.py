@@ -196,7 +196,7 @@ class Value:
         lambda g, out, a, e: 0.0 if e == 0 else g * (e * power(a, e - 1.0)),
         zero_safe=False,
     )
-    _POW_CONST.source = ("pow({a}, {c})", "0.0 if {c} == 0 else {g} * ({c} * pow({a}, {c} - 1.0))")
+    _POW_CONST.source = lambda e: pow_source(e)  # e - 1.0 and the e == 0 case, decided once
     _POW = Op(
         "**",
         "binary",
@@ -463,14 +463,30 @@ def _constant(name: str, value: object) -> float:
     return number
 
 
+def literal(x: float) -> str:
+    """Python source for the float x: a repr, parenthesized when negative; inf, nan by name."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
 def _inside(x: float, lo: float | None, hi: float | None) -> bool:
     return (lo is None or x >= lo) and (hi is None or x <= hi)
 
 
+def pow_source(e: float) -> tuple[str, str]:
+    """x ** e's source template (engine/program.py) for the exponent e: e - 1.0 worked out."""
+    if e == 0:
+        return "pow({a}, {c})", "0.0"
+    return "pow({a}, {c})", f"{{g}} * ({{c}} * pow({{a}}, {literal(e - 1.0)}))"
+
+
 def clamp_source(lo: float | None, hi: float | None) -> tuple[str, str]:
     """clamp's source template (engine/program.py) for the bounds it was given."""
-    low, high = (None if x is None else repr(x) if math.isfinite(x)
-                 else f"float({str(x)!r})" for x in (lo, hi))
+    low, high = (None if x is None else literal(x) for x in (lo, hi))
     forward = "{a}" if low is None else f"{low} if {{a}} < {low} else {{a}}"
     if high is not None:
         forward = f"{high} if ({forward}) > {high} else ({forward})"
