@@ -68,6 +68,13 @@ class Op:
     list (``a_numbers`` and ``b_numbers`` are the inputs' data; for a "nary" op ``b`` is
     its constants). ``backward()`` uses it where it exists and anomaly detection is off.
 
+    ``source`` (optional) is the op's forward and rule as Python source, for the programs
+    ``engine.trace`` writes (``program.py``): a tuple of ``str.format`` templates, or a
+    function of the op's constant giving one. Unary and binary ops give the forward in
+    ``{a}``, ``{b}``, ``{c}`` (the constant), then each input's term in ``{g}``, ``{out}``
+    and the same names; n-ary ops give act(``{z}``), ``gz`` and the condition under which
+    the node sends nothing back (``value.py`` and ``fused.py`` set one beside each op).
+
     ``label`` is the label of the node that holds this op. Nodes share their op, and its
     label is ""; a node that is given a label gets its own labelled copy (``labelled``).
     So a label costs nothing on the many nodes that never get one: a node is one field
