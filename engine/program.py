@@ -65,6 +65,10 @@ TWO_OVER_SQRT_PI = {_TWO_OVER_SQRT_PI!r}
 """
 
 
+RELU = "0.0 if {z} < 0 else {z}"
+"""A ReLU neuron's forward template (fused.py), written as ``if v < 0: v = 0.0``."""
+
+
 def _is_sum(op: Any) -> bool:
     return op.shared is fused._SUM
 
@@ -152,6 +156,10 @@ class GraphWriter:
             wb = node._a
             terms = [f"{self.value(w)} * {self.value(x)}" for w, x in zip(wb, node._b)]
             terms.append(self.value(wb[-1]))
+        if source[0] == RELU:  # the same branch as a statement: one local fewer
+            lines = [*_chunked_sum(v, ["0.0", *terms]), f"if {v} < 0:", f"    {v} = 0.0"]
+            lines[-3] += f"  {comment}"
+            return lines
         z = v if source[0] == "{z}" else f"z{v[1:]}"
         lines = _chunked_sum(z, ["0.0", *terms])
         if source[0] != "{z}":
@@ -240,12 +248,11 @@ class GraphWriter:
         elif reached:
             conditions.append(f"({reached})" if gate else reached)
         lines.append(f"# {self._describe(node)}")
-        indent = ""
+        indent, fresh = "", []
         if conditions:
-            for p in targets:  # a term inside the if must add to a sum that exists without it
-                if p not in assigned:
-                    lines.append(f"{self.grad_name[p]} = {'-0.0' if p in self.name_of_inputs else '0.0'}")
-                    assigned[p] = "exact"
+            # A sum that starts inside the if is started in its else too (0.0, or -0.0 for
+            # an input), so that it exists whichever way the test goes.
+            fresh = [p for p in dict.fromkeys(targets) if p not in assigned]
             lines.append(f"if {' and '.join(conditions)}:")
             indent = "    "
         for p, term in self.terms(node, source, g, lines, indent):
@@ -254,11 +261,17 @@ class GraphWriter:
                 lines.append(f"{indent}{name} += {term}")
             elif p in self.name_of_inputs:
                 lines.append(f"{indent}{name} = {term}")  # -0.0 + term == term
-                assigned[p] = "exact"
+            elif fresh:
+                term = f"({term})" if " if " in term else term
+                lines.append(f"{indent}{name} = 0.0 + {term}")  # an op node's sum: from 0.0
             else:  # an op node's sum starts at 0.0, as backward() sets it
                 lines.append(f"{indent}{name} = 0.0")
                 lines.append(f"{indent}{name} += {term}")
-                assigned[p] = "exact"
+            assigned[p] = "exact"
+        if fresh:
+            lines.append("else:")
+            lines += [f"    {self.grad_name[p]} = {'-0.0' if p in self.name_of_inputs else '0.0'}"
+                      for p in fresh]
 
     @property
     def name_of_inputs(self) -> set[Value]:
