@@ -250,8 +250,8 @@ class GraphWriter:
         lines.append(f"# {self._describe(node)}")
         indent, fresh = "", []
         if conditions:
-            # A sum that starts inside the if is started in its else too (0.0, or -0.0 for
-            # an input), so that it exists whichever way the test goes.
+            # An op node's sum that starts inside the if is started in its else too (at
+            # 0.0), so that it exists whichever way the test goes.
             fresh = [p for p in dict.fromkeys(targets) if p not in assigned]
             lines.append(f"if {' and '.join(conditions)}:")
             indent = "    "
@@ -259,8 +259,6 @@ class GraphWriter:
             name = self.grad_name[p]
             if p in assigned:
                 lines.append(f"{indent}{name} += {term}")
-            elif p in self.name_of_inputs:
-                lines.append(f"{indent}{name} = {term}")  # -0.0 + term == term
             elif fresh:
                 term = f"({term})" if " if " in term else term
                 lines.append(f"{indent}{name} = 0.0 + {term}")  # an op node's sum: from 0.0
@@ -270,12 +268,7 @@ class GraphWriter:
             assigned[p] = "exact"
         if fresh:
             lines.append("else:")
-            lines += [f"    {self.grad_name[p]} = {'-0.0' if p in self.name_of_inputs else '0.0'}"
-                      for p in fresh]
-
-    @property
-    def name_of_inputs(self) -> set[Value]:
-        return self._inputs_set
+            lines += [f"    {self.grad_name[p]} = 0.0" for p in fresh]
 
     def terms(self, node: Value, source: Any, g: str, lines: list[str], indent: str
               ) -> list[tuple[Value, str]]:
@@ -340,6 +333,10 @@ class GraphWriter:
         if accumulate_inputs:
             assigned.update((x, "exact") for x in self.inputs)
         backward: list[str] = []
+        leaves = [x for x in self.inputs if x in self.needs and x not in assigned]
+        if leaves:  # backward() starts every leaf's sum at -0.0: adding to it changes nothing
+            backward.append(" = ".join(self.grad_name[x] for x in leaves) + " = -0.0")
+            assigned.update((x, "exact") for x in leaves)
         root = self.root
         if root in self.needs:
             if root in self._inputs_set and root in assigned:
