@@ -118,6 +118,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed for data, split and weights")
     parser.add_argument("--out", default="out", help="folder for the model, history and pictures")
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
+    parser.add_argument("--compile", action="store_true",
+                        help="train through compiled steps (nn.compiled): the same numbers, faster")
     parser.add_argument("--serve", action="store_true",
                         help="start the playground instead, a page that trains live in the "
                              "browser (its options: --port, --host, --no-browser)")
@@ -465,7 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     score, short = ("r2", "r2") if regression else ("accuracy", "acc")
     for epoch in range(1, args.epochs + 1):
         train_loss = training.train_epoch(model, optimizer, X_train, y_train, loss,
-                                          batch_size=args.batch_size, seed=args.seed + epoch)
+                                          batch_size=args.batch_size, seed=args.seed + epoch,
+                                          compile=args.compile)
         train_score = training.evaluate(model, X_train, y_train, loss)[score]
         validation = training.evaluate(model, X_val, y_val, loss)
         val_score, val_loss = validation[score], validation["loss"]

@@ -150,6 +150,47 @@ class ChainrulePerPoint(ChainruleBatched):
         return [model(x) for x in self.xs]
 
 
+class ChainruleCompiled(_NnModel):
+    """W1's step compiled (``nn.compiled``): the same ``nn.MLP`` and the same maths as
+    ``ChainruleBatched``, traced once and written out as one generated Python function
+    that loops over the points; its loss and gradients are those of ``ChainruleBatched``
+    bit for bit. ``forward`` runs the whole step; ``backward`` adds the gradients in."""
+
+    description = "nn.MLP(2, [16, 16, 1], activation='relu'), its step compiled (nn.compiled)"
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from engine import vsum
+        from nn import MLP
+        from nn.compiled import CompiledStep
+
+        sizes = [len(layers[0][0][0]), *(len(biases) for _, biases in layers)]
+        self._load(MLP(sizes[0], sizes[1:], activation="relu"), layers)
+        model, params = self.model, self.params
+
+        def term(point: list[Any], y: float) -> Any:
+            return (1.0 - y * model(point)).relu()
+
+        def tail(mean: Any) -> Any:
+            return mean + REG * vsum([p * p for p in params])
+
+        self.step = CompiledStep(params, sizes[0], term, tail, classes=(-1.0, 1.0),
+                                 mean="mul", name="W1")
+        self.xs, self.ys = xs, ys
+
+    def forward(self) -> Any:
+        _, objective, sums = self.step(self.params, self.xs, self.ys)
+        return objective, sums
+
+    def backward(self, loss: Any) -> None:
+        self.step.apply(self.params, loss[1])
+
+    def loss_value(self, loss: Any) -> float:
+        return loss[0]
+
+    def count_nodes(self, loss: Any) -> int | None:
+        return None  # no graph at run time
+
+
 class _MicrogradDemo(_ValueSteps):
     """The step of micrograd's demo notebook as it is written there, for any engine that
     offers its ``Value`` and ``MLP``: each data point wrapped in Values at every step,
@@ -332,10 +373,12 @@ W1_MODELS: dict[str, dict[str, type]] = {
     },
     "W1p": {"chainrule": ChainrulePerPoint},
     "W1m": {"chainrule": ChainruleMicrogradStyle},
+    "W1c": {"chainrule": ChainruleCompiled},
 }
 """W1's model classes by workload and engine. W1 is the step in each engine's fastest idiom;
 W1p and W1m are chainrule called the other ways people call it (an engine missing from a
 workload is not measured there)."""
 
-W1_ROWS = {"W1": "W1 batched", "W1p": "W1 per point", "W1m": "W1 micrograd-style"}
+W1_ROWS = {"W1": "W1 batched", "W1p": "W1 per point", "W1m": "W1 micrograd-style",
+           "W1c": "W1 compiled"}
 """The three W1 workloads by the way chainrule's model is called, as the targets name them."""

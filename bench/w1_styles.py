@@ -1,6 +1,7 @@
-"""chainrule's three W1 rows in one process, in turns: the model called on the batch (W1),
-once per point (W1p) and in micrograd's demo code (W1m), and the by-hand floor (plain
-floats, the gradient derived on paper: ``w1_by_hand.py``).
+"""chainrule's W1 rows in one process, in turns: the model called on the batch (W1), once
+per point (W1p), in micrograd's demo code (W1m) and its step compiled (W1c, ``nn.compiled``),
+and the by-hand floor (plain floats, the gradient derived on paper: ``w1_by_hand.py``);
+then the one-off cost of W1c's compiled step.
 
     python -m bench.w1_styles              # 5 rounds
     python -m bench.w1_styles --rounds 1
@@ -16,7 +17,9 @@ from __future__ import annotations
 import argparse
 import statistics
 from dataclasses import replace
+from time import perf_counter
 
+from bench.moons import initial_weights, make_moons
 from bench.w1_models import W1_MODELS, W1_ROWS
 from bench.workloads import FULL, time_w1_steps
 
@@ -51,10 +54,25 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.rounds):
         for name, runs in times.items():
             runs.append(median_step_ms(ROWS[name]))
-    batched = min(times[W1_ROWS["W1"]])
+    batched, floor = min(times[W1_ROWS["W1"]]), min(times["by-hand floats"])
     print(f"W1, ms per step (best of {args.rounds} rounds, each the median of steps 2-11):")
     for name, runs in times.items():
-        print(f"  {name:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched")
+        print(f"  {name:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched   "
+              f"{min(runs) / floor:.2f}x by-hand")
+    print(f"  {'W1c one-off':<20} {one_off_ms():7.2f} ms   trace + generate + compile, once "
+          "per model shape")
+
+
+def one_off_ms() -> float:
+    """ms to build W1's compiled step (W1c): trace, generate the source, compile it (best of 3)."""
+    xs, ys = make_moons()
+    layers = initial_weights()
+    best = float("inf")
+    for _ in range(3):
+        start = perf_counter()
+        W1_MODELS["W1c"]["chainrule"](layers, xs, ys)
+        best = min(best, perf_counter() - start)
+    return best * 1e3
 
 
 if __name__ == "__main__":

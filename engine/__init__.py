@@ -12,7 +12,8 @@ Read in this order:
    tape), in one place; ``tape.py``: the nodes in the order they were made.
 5. ``autograd.py``: the same backward, fast (and ``grad``), reading the tape or searching
    the graph's storage; ``mode.py`` (no_grad and anomaly detection, per thread).
-6. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
+6. ``program.py``: the same backward written out as a Python program (``trace``).
+7. ``ieee.py`` (float maths that never raises), ``gradcheck.py`` (derivatives checked with
    finite differences), ``testing.py`` (hypothesis strategies).
 """
 
@@ -27,10 +28,12 @@ from engine.define import define_op
 from engine.fused import dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from engine.program import Program, trace
 from engine.value import Value
 
 __all__ = [
     "GradcheckError",
+    "Program",
     "Value",
     "backward_order",
     "contributions",
@@ -48,5 +51,6 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "reference_backward",
+    "trace",
     "vsum",
 ]

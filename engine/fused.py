@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from operator import mul
 from typing import Any
@@ -58,6 +59,7 @@ def vsum(values: Iterable[Value | Number]) -> Value:
 
 
 _SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
+_SUM.source = ("{z}", "{g}", None)  # as a neuron's (below): z = the inputs' sum, each gets g
 
 
 def _python_sum(terms: Iterable[float], start: float) -> float:
@@ -156,6 +158,28 @@ def _neuron_op(activation: str | None, inputs_are_values: bool) -> Op:
 _NEURON_OPS = {
     (act, values): _neuron_op(act, values) for act in ACTIVATIONS for values in (True, False)
 }
+# Source templates (engine/program.py): act on z, g * act'(z) (the gz every term is scaled by),
+# and the condition under which the neuron sends nothing back (an off ReLU, see linear_batch).
+_NEURON_SOURCES = {
+    None: ("{z}", "{g}", None),
+    "relu": ("0.0 if {z} < 0 else {z}", "{g}", "{out} <= 0"),
+    "tanh": ("tanh({z})", "{g} * (1.0 - {out} * {out})", None),
+    "sigmoid": ("sigmoid({z})", "({g} * (1.0 - {out})) * {out}", None),
+    "leaky_relu": ("leaky_relu({z}, 0.01)", "{g} if {out} > 0 else {g} * 0.01", None),
+    "elu": ("elu({z}, 1.0)", ("{g} if not {z} <= 0 else ({g} * 1.0) * exp({z}) if {z} < 0 "
+                              "else {g} * 1.0"), None),
+    "softplus": ("softplus({z}, 1.0, 20.0)", "softplus_derivative({g}, {z}, 1.0, 20.0)", None),
+    "gelu": ("gelu({z})", "gelu_derivative({g}, {z})", None),
+}
+for (_act, _), _op in _NEURON_OPS.items():
+    _op.source = _NEURON_SOURCES[_act]
+
+
+class _Tracing(threading.local):
+    keep_off_neurons = False  # engine.program's trace sets it: an off ReLU keeps its parents
+
+
+tracing = _Tracing()
 # A ReLU neuron that is off: an op node without parents, so backward stops there.
 _RELU_OFF = Op("relu(dot)", "constant", lambda g, out, a, b: ())
 
@@ -191,7 +215,7 @@ def linear_batch(weights: Sequence[Sequence[Value]], biases: Sequence[Value],
     tape = state.recording
     prefixes = [()] * len(biases) if tape is None else neuron_prefixes(tape, weights, biases)
     # A ReLU that is on passes z itself; one that is off (z <= 0) becomes a node of _RELU_OFF.
-    off = _RELU_OFF if activation == "relu" else None
+    off = _RELU_OFF if activation == "relu" and not tracing.keep_off_neurons else None
     outputs = []
     for inputs in batch:
         x_data, xs = _read_inputs(inputs)

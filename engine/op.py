@@ -88,6 +88,13 @@ class Op:
     list (``a_numbers`` and ``b_numbers`` are the inputs' data; for a "nary" op ``b`` is
     its constants). ``backward()`` uses it where it exists and anomaly detection is off.
 
+    ``source`` (optional) is the op's forward and rule as Python source, for the programs
+    ``engine.trace`` writes (``program.py``): a tuple of ``str.format`` templates, or a
+    function of the op's constant giving one. Unary and binary ops give the forward in
+    ``{a}``, ``{b}``, ``{c}`` (the constant), then each input's term in ``{g}``, ``{out}``
+    and the same names; n-ary ops give act(``{z}``), ``gz`` and the condition under which
+    the node sends nothing back (``value.py`` and ``fused.py`` set one beside each op).
+
     ``label`` is the label of the node that holds this op. Nodes share their op, and its
     label is ""; a node that is given a label gets its own labelled copy (``labelled``).
     So a label costs nothing on the many nodes that never get one: a node is one field
@@ -95,7 +102,7 @@ class Op:
     """
 
     __slots__ = ("add_into", "constant_first", "derivative", "kept", "kind", "label", "name",
-                 "shared", "zero_safe")
+                 "shared", "source", "zero_safe")
 
     def __init__(self, name: str, kind: Kind | str, derivative: Callable[..., Any],
                  zero_safe: bool = True, constant_first: bool = False,
@@ -112,6 +119,7 @@ class Op:
         self.label = ""
         self.kept: list[Any] | None = None  # see ``keeping``
         self.shared = self  # the op all unlabelled nodes share
+        self.source: Any = None  # its forward and derivative as Python source (engine/program.py)
 
     def labelled(self, label: str) -> Op:
         """This op for a node labelled ``label`` (the shared op itself for "")."""

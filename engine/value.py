@@ -74,7 +74,9 @@ class Value:
         return make_node(Value._ADD_CONST, self.data + c, self, c)
 
     _ADD = Op("+", "binary", lambda g, out, a, b: (g, g))
+    _ADD.source = ("{a} + {b}", "{g}", "{g}")
     _ADD_CONST = Op("+", "unary", lambda g, out, a, c: g)
+    _ADD_CONST.source = ("{a} + {c}", "{g}")
 
     def __radd__(self, other: Number) -> Value:
         """c + a, the same as a + c (IEEE addition commutes exactly)."""
@@ -90,7 +92,9 @@ class Value:
         return make_node(Value._SUB_CONST, self.data - c, self, c)
 
     _SUB = Op("-", "binary", lambda g, out, a, b: (g, -g))
+    _SUB.source = ("{a} - {b}", "{g}", "-{g}")
     _SUB_CONST = Op("-", "unary", lambda g, out, a, c: g)
+    _SUB_CONST.source = ("{a} - {c}", "{g}")
 
     def __rsub__(self, other: Number) -> Value:
         """c - a.   d/da = -1."""
@@ -100,12 +104,14 @@ class Value:
         return make_node(Value._RSUB_CONST, c - self.data, self, c)
 
     _RSUB_CONST = Op("-", "unary", lambda g, out, a, c: -g, constant_first=True)
+    _RSUB_CONST.source = ("{c} - {a}", "-{g}")
 
     def __neg__(self) -> Value:
         """-a.   d/da = -1."""
         return make_node(Value._NEG, -self.data, self, None)
 
     _NEG = Op("neg", "unary", lambda g, out, a, c: -g)
+    _NEG.source = ("-{a}", "-{g}")
 
     # ---- multiplication and division ------------------------------------------------------
 
@@ -119,7 +125,9 @@ class Value:
         return make_node(Value._MUL_CONST, self.data * c, self, c)
 
     _MUL = Op("*", "binary", lambda g, out, a, b: (g * b, g * a))
+    _MUL.source = ("{a} * {b}", "{g} * {b}", "{g} * {a}")
     _MUL_CONST = Op("*", "unary", lambda g, out, a, c: g * c)
+    _MUL_CONST.source = ("{a} * {c}", "{g} * {c}")
 
     def __rmul__(self, other: Number) -> Value:
         """c * a, the same as a * c."""
@@ -139,7 +147,9 @@ class Value:
         return make_node(Value._DIV_CONST, ieee.div(self.data, c), self, c)
 
     _DIV = Op("/", "binary", lambda g, out, a, b: (divide(g, b), -g * divide(out, b)), zero_safe=False)
+    _DIV.source = ("div({a}, {b})", "div({g}, {b})", "-{g} * div({out}, {b})")
     _DIV_CONST = Op("/", "unary", lambda g, out, a, c: divide(g, c), zero_safe=False)
+    _DIV_CONST.source = ("div({a}, {c})", "div({g}, {c})")
 
     def __rtruediv__(self, other: Number) -> Value:
         """c / a.   d/da = -c/a**2, computed as -g * ((c/a) / a)."""
@@ -150,6 +160,7 @@ class Value:
 
     _RDIV_CONST = Op("/", "unary", lambda g, out, a, c: -g * divide(out, a), zero_safe=False,
                      constant_first=True)
+    _RDIV_CONST.source = ("div({c}, {a})", "-{g} * div({out}, {a})")
 
     # ---- powers ----------------------------------------------------------------------------
 
@@ -177,6 +188,7 @@ class Value:
         lambda g, out, a, e: 0.0 if e == 0 else g * (e * power(a, e - 1.0)),
         zero_safe=False,
     )
+    _POW_CONST.source = lambda e: pow_source(e)  # e - 1.0 and the e == 0 case, decided once
     _POW = Op(
         "**",
         "binary",
@@ -186,6 +198,9 @@ class Value:
         ),
         zero_safe=False,
     )
+    _POW.source = ("general_pow({a}, {b})",
+                  "0.0 if {b} == 0 else {g} * ({b} * general_pow({a}, {b} - 1.0))",
+                  "{g} * 0.0 if {a} == 0 and {b} >= 0 else {g} * ({out} * log({a}))")
 
     def __rpow__(self, other: Number) -> Value:
         """c ** a.   d/da = c**a * ln(c)  (0 where c == 0 and a >= 0)."""
@@ -201,12 +216,15 @@ class Value:
         zero_safe=False,
         constant_first=True,
     )
+    _RPOW_CONST.source = ("general_pow({c}, {a})",
+                         "{g} * 0.0 if {c} == 0 and {a} >= 0 else {g} * ({out} * log({c}))")
 
     def sqrt(self) -> Value:
         """sqrt(a).   d/da = 1 / (2 sqrt(a)); inf at 0, nan below 0."""
         return make_node(Value._SQRT, ieee.sqrt(self.data), self, None)
 
     _SQRT = Op("sqrt", "unary", lambda g, out, a, c: divide(g, 2.0 * out), zero_safe=False)
+    _SQRT.source = ("sqrt({a})", "div({g}, 2.0 * {out})")
 
     # ---- exp and log -------------------------------------------------------------------------
 
@@ -215,12 +233,14 @@ class Value:
         return make_node(Value._EXP, ieee.exp(self.data), self, None)
 
     _EXP = Op("exp", "unary", lambda g, out, a, c: g * out)
+    _EXP.source = ("exp({a})", "{g} * {out}")
 
     def log(self) -> Value:
         """ln(a).   d/da = 1/a.  -inf at 0, nan below 0 (whose gradient is still 1/a)."""
         return make_node(Value._LOG, ieee.log(self.data), self, None)
 
     _LOG = Op("log", "unary", lambda g, out, a, c: divide(g, a), zero_safe=False)
+    _LOG.source = ("log({a})", "div({g}, {a})")
 
     # ---- sin, cos and erf ------------------------------------------------------------------
 
@@ -229,12 +249,14 @@ class Value:
         return make_node(Value._SIN, ieee.sin(self.data), self, None)
 
     _SIN = Op("sin", "unary", lambda g, out, a, c: g * cosine(a))
+    _SIN.source = ("sin({a})", "{g} * cos({a})")
 
     def cos(self) -> Value:
         """cos(a).   d/da = -sin(a).  nan at +-inf."""
         return make_node(Value._COS, ieee.cos(self.data), self, None)
 
     _COS = Op("cos", "unary", lambda g, out, a, c: g * -sine(a))
+    _COS.source = ("cos({a})", "{g} * -sin({a})")
 
     def erf(self) -> Value:
         """erf(a) = 2/sqrt(pi) * integral from 0 to a of e**(-t**2) dt.
@@ -242,6 +264,7 @@ class Value:
         return make_node(Value._ERF, math.erf(self.data), self, None)
 
     _ERF = Op("erf", "unary", lambda g, out, a, c: _TWO_OVER_SQRT_PI * exponential(-(a * a)) * g)
+    _ERF.source = ("erf({a})", "TWO_OVER_SQRT_PI * exp(-({a} * {a})) * {g}")
 
     # ---- activations -------------------------------------------------------------------------
 
@@ -250,12 +273,14 @@ class Value:
         return make_node(Value._TANH, math.tanh(self.data), self, None)
 
     _TANH = Op("tanh", "unary", lambda g, out, a, c: g * (1.0 - out * out))
+    _TANH.source = ("tanh({a})", "{g} * (1.0 - {out} * {out})")
 
     def sigmoid(self) -> Value:
         """s = 1 / (1 + e**-a).   d/da = s * (1 - s), computed as (g * (1 - s)) * s."""
         return make_node(Value._SIGMOID, ieee.sigmoid(self.data), self, None)
 
     _SIGMOID = Op("sigmoid", "unary", lambda g, out, a, c: (g * (1.0 - out)) * out)
+    _SIGMOID.source = ("sigmoid({a})", "({g} * (1.0 - {out})) * {out}")
 
     def relu(self) -> Value:
         """max(0, a).   d/da = 1 where a > 0, else 0 (0 at the kink; nan passes through as 1)."""
@@ -263,12 +288,14 @@ class Value:
         return make_node(Value._RELU, 0.0 if x < 0 else x, self, None)
 
     _RELU = Op("relu", "unary", lambda g, out, a, c: 0.0 if float(out) <= 0 else g)
+    _RELU.source = ("0.0 if {a} < 0 else {a}", "0.0 if {out} <= 0 else {g}")
 
     def __abs__(self) -> Value:
         """|a|.   d/da = sign(a): -1, 0 (at the kink, like PyTorch) or 1."""
         return make_node(Value._ABS, math.fabs(self.data), self, None)
 
     _ABS = Op("abs", "unary", lambda g, out, a, c: g * ieee.sign(data_of(a)))
+    _ABS.source = ("fabs({a})", "{g} * sign({a})")
 
     def abs(self) -> Value:
         """|a|, the same as ``abs(a)``."""
@@ -281,6 +308,7 @@ class Value:
         return make_node(Value._LEAKY_RELU, ieee.leaky_relu(self.data, s), self, s)
 
     _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0 else g * s)
+    _LEAKY_RELU.source = ("leaky_relu({a}, {c})", "{g} if {a} > 0 else {g} * {c}")
 
     def elu(self, alpha: float = 1.0) -> Value:
         """a where a > 0, else alpha * (e**a - 1).   d/da = 1 where a > 0, else alpha * e**a.
@@ -290,6 +318,8 @@ class Value:
         return make_node(Value._ELU, ieee.elu(self.data, c), self, c)
 
     _ELU = Op("elu", "unary", lambda g, out, a, c: elu_derivative(g, a, c))
+    _ELU.source = ("{a} if not {a} <= 0 else expm1({a}) * {c}",
+                   "{g} if not {a} <= 0 else ({g} * {c}) * exp({a}) if {a} < 0 else {g} * {c}")
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
         """ln(1 + e**(beta a)) / beta, a smooth ReLU; just a where beta * a > threshold
@@ -299,6 +329,8 @@ class Value:
         return make_node(Value._SOFTPLUS, ieee.softplus(self.data, *c), self, c)
 
     _SOFTPLUS = Op("softplus", "unary", lambda g, out, a, c: softplus_derivative(g, a, *c))
+    _SOFTPLUS.source = ("{a} if {a} * {c[0]} > {c[1]} else log1p(exp({a} * {c[0]})) / {c[0]}",
+                        "{g} if {a} * {c[0]} > {c[1]} else softplus_derivative({g}, {a}, {c[0]}, {c[1]})")
 
     def gelu(self, approximate: str = "none") -> Value:
         """a * Phi(a), Phi the standard normal CDF: 0.5 a (1 + erf(a / sqrt 2)).
@@ -313,7 +345,9 @@ class Value:
         return make_node(Value._GELU, ieee.gelu(self.data), self, None)
 
     _GELU = Op("gelu", "unary", lambda g, out, a, c: gelu_derivative(g, a))
+    _GELU.source = ("gelu({a})", "gelu_derivative({g}, {a})")
     _GELU_TANH = Op("gelu(tanh)", "unary", lambda g, out, a, c: gelu_tanh_derivative(g, a))
+    _GELU_TANH.source = ("gelu_tanh({a})", "gelu_tanh_derivative({g}, {a})")
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Value:
         """a limited to [min, max] (either bound may be None).   d/da = 1 where
@@ -331,6 +365,7 @@ class Value:
         return make_node(Value._CLAMP, x, self, (lo, hi))
 
     _CLAMP = Op("clamp", "unary", lambda g, out, a, c: g if _inside(data_of(a), *c) else 0.0)
+    _CLAMP.source = lambda c: clamp_source(*c)  # the bounds given decide its form
 
     # ---- what the graph looks like -------------------------------------------------------
 
@@ -423,8 +458,36 @@ def _constant(name: str, value: object) -> float:
     return number
 
 
+def literal(x: float) -> str:
+    """Python source for the float x: a repr, parenthesized when negative; inf, nan by name."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
 def _inside(x: float, lo: float | None, hi: float | None) -> bool:
     return (lo is None or x >= lo) and (hi is None or x <= hi)
+
+
+def pow_source(e: float) -> tuple[str, str]:
+    """x ** e's source template (engine/program.py) for the exponent e: e - 1.0 worked out."""
+    if e == 0:
+        return "pow({a}, {c})", "0.0"
+    return "pow({a}, {c})", f"{{g}} * ({{c}} * pow({{a}}, {literal(e - 1.0)}))"
+
+
+def clamp_source(lo: float | None, hi: float | None) -> tuple[str, str]:
+    """clamp's source template (engine/program.py) for the bounds it was given."""
+    low, high = (None if x is None else literal(x) for x in (lo, hi))
+    forward = "{a}" if low is None else f"{low} if {{a}} < {low} else {{a}}"
+    if high is not None:
+        forward = f"{high} if ({forward}) > {high} else ({forward})"
+    inside = " and ".join([*([f"{{a}} >= {low}"] if low else []),
+                           *([f"{{a}} <= {high}"] if high else [])])
+    return forward, f"{{g}} if {inside} else 0.0"
 
 
 def elu_derivative(g: Any, a: Any, alpha: float) -> Any:

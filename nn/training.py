@@ -32,7 +32,7 @@ from numbers import Real
 from typing import Any
 
 from engine import Value, no_grad, vsum
-from nn import data, losses, metrics
+from nn import compiled, data, losses, metrics
 from nn.module import Module
 from nn.optim import Optimizer
 
@@ -148,7 +148,8 @@ def _check_split(X: Rows, y: Targets) -> None:
 
 
 def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: str, *,
-                batch_size: int, seed: int, l2: float = 0.0, l1: float = 0.0) -> float:
+                batch_size: int, seed: int, l2: float = 0.0, l1: float = 0.0,
+                compile: bool = False) -> float:
     """One pass over ``(X, y)`` in minibatches of ``batch_size`` rows, one step per batch.
 
     The order of the rows comes from ``nn.data.batches(X, y, batch_size, seed=seed)``: pass
@@ -160,6 +161,13 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
     its step was taken, sum_b |b| L_b / sum_b |b| (without the penalty, so that it compares
     with ``evaluate``'s loss on other splits). The weights change during the epoch, so this
     is not the loss of the final weights.
+
+    ``compile=True`` takes each step through a generated function (``nn.compiled``): the
+    same loss, gradients and parameters, bit for bit, several times faster. It is built
+    once per model shape, loss and l2, checked against the eager step on its first batch,
+    and falls back to eager steps (with a ``CompileFallback`` warning) where it cannot
+    give the same bits: the losses that choose a formula from the numbers (bce,
+    bce-probabilities, cross-entropy) and the L1 penalty.
     """
     _check_loss(loss)
     _check_split(X, y)
@@ -169,15 +177,30 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
             raise ValueError(f"{name} must be a finite number >= 0, got {name}={strength!r}")
     total, count = 0.0, 0
     for xb, yb in data.batches(X, y, batch_size, seed=seed):
-        value = batch_loss(loss, model(xb), yb)
-        objective = value + l2 * l2_penalty(model) if l2 > 0 else value
-        objective = objective + l1 * l1_penalty(model) if l1 > 0 else objective
+        program = compiled.compiled_step(model, loss, l2, xb, yb, l1=l1) if compile else None
         optimizer.zero_grad()
-        objective.backward()
+        if program is not None and program.checked:
+            params = model.parameters()
+            value, _, sums = program(params, xb, yb)
+            program.apply(params, sums)
+        else:
+            value = _eager_step(model, loss, l2, l1, xb, yb)
+            if program is not None:
+                program.check(model, l2, xb, yb, value)
         optimizer.step()
-        total += value.data * len(xb)
+        total += value * len(xb)
         count += len(xb)
     return total / count
+
+
+def _eager_step(model: Module, loss: str, l2: float, l1: float, xb: Rows, yb: Targets
+                ) -> float:
+    """The step's loss (without the penalties), its gradient added into every ``.grad``."""
+    value = batch_loss(loss, model(xb), yb)
+    objective = value + l2 * l2_penalty(model) if l2 > 0 else value
+    objective = objective + l1 * l1_penalty(model) if l1 > 0 else objective
+    objective.backward()
+    return value.data
 
 
 def scores(model: Module, X: Rows) -> list[float] | list[list[float]]:

@@ -62,6 +62,7 @@ AUTOGRAD = "engine/autograd.py"
 OPTIM = "nn/optim.py"
 TAPE = "engine/tape.py"
 RECORD = "engine/record.py"
+PROGRAM = "engine/program.py"
 
 MUTANTS: list[Mutant] = [
     # ---- the survivors a review found, each now with a test that kills it ----------------
@@ -273,6 +274,30 @@ MUTANTS: list[Mutant] = [
     _m("a neuron's inputs read from the weights' cache entry", AUTOGRAD,
        "                inputs = read.get(id(b))\n", "                inputs = read.get(id(parents))\n",
        "test_fused.py"),
+    # ---- compiled programs: source templates, the program's order, the training loop --------
+    _m("compiled: b - a's template sends b +g", VALUE,
+       '_SUB.source = ("{a} - {b}", "{g}", "-{g}")', '_SUB.source = ("{a} - {b}", "{g}", "{g}")',
+       "test_program.py"),
+    _m("compiled: sigmoid's template multiplies in another order", VALUE,
+       '"({g} * (1.0 - {out})) * {out}")', '"{g} * ((1.0 - {out}) * {out})")',
+       "test_program.py"),
+    _m("compiled: relu's template passes g at the kink", VALUE,
+       '"0.0 if {out} <= 0 else {g}")', '"0.0 if {out} < 0 else {g}")', "test_program.py"),
+    _m("compiled: an off ReLU neuron's gate is dropped", FUSED,
+       '"relu": ("0.0 if {z} < 0 else {z}", "{g}", "{out} <= 0"),',
+       '"relu": ("0.0 if {z} < 0 else {z}", "{g}", None),', "test_program.py"),
+    _m("compiled: the rules run in creation order", PROGRAM,
+       "        for node in reversed(self.ops):\n            if node in self.needs:",
+       "        for node in self.ops:\n            if node in self.needs:", "test_program.py"),
+    _m("compiled: a leaf's sum starts at +0.0", PROGRAM,
+       'backward.append(" = ".join(self.grad_name[x] for x in leaves) + " = -0.0")',
+       'backward.append(" = ".join(self.grad_name[x] for x in leaves) + " = 0.0")',
+       "test_program.py"),
+    _m("compiled: a node with gradient 0 is always skipped", PROGRAM,
+       'rare = f"{v} - {v} != 0.0"', 'rare = "False"', "test_program.py"),
+    _m("compiled: the training step goes through the points forwards", "nn/compiled.py",
+       '"    for i in range(len(X) - 1, -1, -1):"', '"    for i in range(len(X)):"',
+       "test_compiled_training.py", "test_bench_w1_compiled.py"),
 ]
 
 

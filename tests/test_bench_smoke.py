@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["W1", "W1p", "W1m", "W2", "W3", "W4"]
-W1_ROWS = ["W1", "W1p", "W1m"]
+WORKLOADS = ["W1", "W1p", "W1m", "W1c", "W2", "W3", "W4"]
+W1_ROWS = ["W1", "W1p", "W1m", "W1c"]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,7 @@ def test_the_table_has_a_section_for_each_way_of_calling_the_model(smoke_run):
     models = {w: results["summary"][w]["chainrule"]["model"] for w in W1_ROWS}
     assert "on the batch" in models["W1"] and "once per point" in models["W1p"]
     assert "micrograd's demo code" in models["W1m"]
+    assert "compiled" in models["W1c"]
     assert "ratio to W1 batched (time)" in done.stdout
 
 
@@ -71,7 +72,7 @@ def test_w1_gradients_agree_with_torch_batched(smoke_run, workload):
     assert w1["check"]["gradients"] == 337
     assert w1["check"]["max_abs_diff"] < 1e-12
     checks = [t for t in results["targets"] if t.get("correctness")]
-    assert [t["verdict"] for t in checks] == ["PASS"] * 3
+    assert [t["verdict"] for t in checks] == ["PASS"] * len(W1_ROWS)
 
 
 def test_the_three_ways_of_calling_train_the_same(smoke_run):
@@ -118,7 +119,8 @@ def test_the_three_ways_and_the_floor_can_be_timed_in_turns():
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line.split(" ms ")[0].rsplit(None, 1) for line in done.stdout.splitlines()[1:]]
     assert [name.strip() for name, _ in rows] == ["W1 batched", "W1 per point",
-                                                   "W1 micrograd-style", "by-hand floats"]
+                                                   "W1 micrograd-style", "W1 compiled",
+                                                   "by-hand floats", "W1c one-off"]
     assert all(float(ms) > 0 for _, ms in rows)
     assert "1.00x W1 batched" in done.stdout.splitlines()[1]
 

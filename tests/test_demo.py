@@ -123,9 +123,10 @@ def run_in_process(monkeypatch, capsys, tmp_path, *options: str) -> Run:
     calls = []
     real = training.train_epoch
 
-    def spy(model, optimizer, X, y, loss, *, batch_size, seed, l2=0.0):
+    def spy(model, optimizer, X, y, loss, *, batch_size, seed, l2=0.0, compile=False):
         before = optimizer.step_count
-        mean = real(model, optimizer, X, y, loss, batch_size=batch_size, seed=seed, l2=l2)
+        mean = real(model, optimizer, X, y, loss, batch_size=batch_size, seed=seed, l2=l2,
+                    compile=compile)
         calls.append((model, optimizer, loss, batch_size, seed, optimizer.step_count - before))
         return mean
 

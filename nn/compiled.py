@@ -1,0 +1,275 @@
+"""Compiled training steps: one minibatch's loss and gradient as one generated function.
+
+``train_epoch(..., compile=True)`` trains through here. The step the eager loop takes,
+
+    L = (1/N) sum_i loss(model(x_i), y_i)  [+ l2 * (1/2) sum w^2];   L.backward()
+
+is written out once (``engine.program``) as a Python function of the parameters' numbers
+and the batch: a loop over the points for the forward, then the penalty's terms, then a
+loop over the points *in reverse* for the backward. That is the order in which
+``backward()`` adds the terms into each parameter's ``.grad`` (it visits nodes in reverse
+creation order: the penalty, made last, first; then the points, last first), so the
+parameters after any number of steps are bit for bit those of eager training.
+
+The per-point part is traced once from the model and the loss themselves (nothing is
+rewritten by hand); a hinge target is a constant of the loss, so each class gets its own
+copy of the per-point code. Losses that read their inputs' numbers to choose a formula
+(the max a softmax subtracts, the branch of bce's stable form) cannot be traced once for
+every point: for those, and for any step whose first run does not match the eager step
+bit for bit, training stays eager and says so once (``CompileFallback``).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine import Value
+from engine.program import HEADER, GraphWriter, literal, same_bits, whole_graphs
+from nn.module import Module
+
+__all__ = ["COMPILED_LOSSES", "CompileFallback", "CompiledStep", "compiled_step"]
+
+COMPILED_LOSSES = ("hinge", "mse", "l1")
+"""The losses whose per-point formula a trace captures for every point."""
+
+_TARGETS_AS_CONSTANTS = {"hinge": (0, 1)}  # the classes; other losses take t as an input
+_CACHE: dict[Any, CompiledStep | None] = {}
+_CACHE_SIZE = 32
+
+
+class CompileFallback(UserWarning):
+    """compile=True could not compile this step: it ran eagerly (the same numbers, slower)."""
+
+
+def _structure(model: Module, loss: str, l2: float, width: int, l1: float = 0.0
+               ) -> tuple[Any, ...]:
+    """What the generated code depends on: the model's shape and kind, the loss, the
+    penalties, x's width."""
+    shapes = tuple((name, _shape(t)) for name, t in model.named_parameters())
+    return type(model), repr(model), shapes, loss, l2, l1, width
+
+
+def _shape(tensor: Any) -> Any:
+    return None if isinstance(tensor, Value) else tuple(_shape(t) for t in tensor)
+
+
+def compiled_step(model: Module, loss: str, l2: float, xb: Sequence[Sequence[float]],
+                  yb: Sequence[Any], l1: float = 0.0) -> CompiledStep | None:
+    """The compiled step for this model's structure (built on first use), or None when the
+    step cannot be compiled (a ``CompileFallback`` warning says why, once)."""
+    key = _structure(model, loss, l2, len(xb[0]), l1)
+    if key in _CACHE:
+        return _CACHE[key]
+    step: CompiledStep | None
+    if l1 > 0:
+        warnings.warn("compile=True: the L1 penalty's sign(w) is not compiled; training "
+                      "eagerly", CompileFallback, stacklevel=3)
+        step = None
+    elif loss not in COMPILED_LOSSES:
+        warnings.warn(f"compile=True: loss {loss!r} chooses its formula from the numbers it "
+                      "is given (a softmax's max, bce's stable branch), which one trace "
+                      f"cannot capture for every point; training eagerly. Compiled losses: "
+                      f"{', '.join(COMPILED_LOSSES)}", CompileFallback, stacklevel=3)
+        step = None
+    else:
+        step = CompiledStep.for_loss(model, loss, l2, len(xb[0]))
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = step
+    return step
+
+
+def forget(model: Module, loss: str, l2: float, width: int) -> None:
+    """Mark this structure as eager-only (its compiled step did not match the eager one)."""
+    _CACHE[_structure(model, loss, l2, width)] = None
+
+
+class CompiledStep:
+    """A model's training step as generated Python: ``step(params, X, T)`` -> (mean loss,
+    objective, gradient sums); the mean is without the penalty, as ``train_epoch`` reports.
+
+    The sums are each parameter's d L / d p as ``backward()`` collects it (from -0.0);
+    ``apply`` adds them into ``.grad`` as backward() does (``p.grad = p.grad + sum``).
+    """
+
+    def __init__(self, params: Sequence[Value], width: int,
+                 term: Callable[[list[Value], Any], Value], tail: Callable[[Value], Value], *,
+                 classes: tuple[float, ...] | None = None, mean: str = "div",
+                 name: str = "model") -> None:
+        """Trace ``term(point, target)`` (a point's loss term: Values in, from the model
+        whose ``params`` these are) and ``tail(mean)`` (the objective from the batch's
+        mean term), and write the step that loops over the points.
+
+        ``classes``: the targets, when a target is a constant of the term (one copy of the
+        per-point code each); None passes the target in as a number. ``mean``: how the
+        terms' sum becomes their mean, as the eager step writes it: "div" (``vsum / N``)
+        or "mul" (``vsum * (1.0 / N)``).
+        """
+        if mean not in ("div", "mul"):
+            raise ValueError(f"mean must be 'div' or 'mul', not {mean!r}")
+        params = list(params)
+        names = [f"p{k}" for k in range(len(params))]
+        point = [Value(0.5) for _ in range(width)]
+        x_names = [f"x{k}" for k in range(width)]
+        bodies = []
+        for target in classes or (0.0,):
+            t = Value(target) if classes is None else target
+            with whole_graphs():
+                root = term(list(point), t)
+            inputs = [*params, *point] + ([t] if classes is None else [])
+            writer = GraphWriter(root, inputs, [*names, *x_names] + (["t"] if classes is None
+                                                                    else []), wrt=params)
+            bodies.append((target, writer, writer.body("g_term", accumulate_inputs=True)))
+        # The penalty and the mean, traced with the mean as an input that stands for it.
+        data_loss = Value(0.0)
+        with whole_graphs():
+            objective = tail(data_loss)
+        tail_writer = GraphWriter(objective, [*params, data_loss], [*names, "mean"])
+        tail_forward, tail_backward, tail_assigned = tail_writer.body("seed")
+        self.source = _step_source(names, x_names, classes, bodies, tail_writer, objective,
+                                   tail_forward, tail_backward, tail_assigned, params, mean)
+        namespace: dict[str, Any] = {}
+        for _, writer, _ in bodies:
+            namespace.update(writer.rules)
+        code = compile(self.source, f"<training step of {name}>", "exec")
+        exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
+        self._step = namespace["step"]
+        self.checked = False
+
+    @classmethod
+    def for_loss(cls, model: Module, loss: str, l2: float, width: int) -> CompiledStep:
+        """The step ``train_epoch`` takes: ``batch_loss(loss, ...) + l2 * l2_penalty(model)``."""
+        from nn.training import batch_loss, l2_penalty
+
+        def term(point: list[Value], target: Any) -> Value:
+            mean = batch_loss(loss, [model(point)], [target])
+            return mean._a._a[0]  # batch_loss(...) is vsum([term]) / 1: the point's term
+
+        def tail(mean: Value) -> Value:
+            return mean + l2 * l2_penalty(model) if l2 > 0 else mean
+
+        step = cls(model.parameters(), width, term, tail,
+                   classes=_TARGETS_AS_CONSTANTS.get(loss), name=type(model).__name__)
+        step.loss = loss
+        return step
+
+    def __call__(self, params: Sequence[Value], X: Sequence[Sequence[float]], T: Sequence[Any]
+                 ) -> tuple[float, float, tuple]:
+        """The step at these parameters (``model.parameters()`` of any model of this shape):
+        the mean term, the objective (with the penalty) and each parameter's sum."""
+        return self._step(X, T, [p.data for p in params])
+
+    def check(self, model: Module, l2: float, xb: Sequence[Sequence[float]], yb: Sequence[Any],
+              value: float) -> None:
+        """After an eager step on (xb, yb), from gradients 0: compare this program's bits.
+
+        The first batch of every compiled step goes through here; a difference (a model
+        whose Python reads the numbers, a parameter shared across layers) keeps training
+        eager for this structure, with a ``CompileFallback`` warning.
+        """
+        params = model.parameters()
+        got, _, sums = self(params, xb, yb)
+        want = [p.grad for p in params]
+        if same_bits(got, value) and all(same_bits(0.0 + s, w) for s, w in zip(sums, want)):
+            self.checked = True
+            return
+        forget(model, self.loss, l2, len(xb[0]))
+        warnings.warn(f"compile=True: the compiled step of {type(model).__name__} does not "
+                      "give the eager step's bits (does the model branch on .data, or share a "
+                      "parameter between layers?); training eagerly", CompileFallback,
+                      stacklevel=3)
+
+    @staticmethod
+    def apply(params: Sequence[Value], sums: Sequence[float]) -> None:
+        """Add each parameter's sum into its ``.grad``, as ``backward()`` ends."""
+        for p, s in zip(params, sums):
+            p.grad = p.grad + s
+
+
+def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
+                 bodies: list, tail: GraphWriter, objective: Value, tail_forward: list[str],
+                 tail_backward: list[str], tail_assigned: dict, params: list[Value],
+                 mean_form: str) -> str:
+    unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
+    forward, backward = [], []
+    for k, (target, writer, (fwd, bwd, _)) in enumerate(bodies):
+        saved = sorted(set(re.findall(r"\b[vz]\d+\b", "\n".join(bwd))), key=_local_order)
+        keep = f"saved.append(({', '.join(saved)}{',' if len(saved) == 1 else ''}))"
+        term = writer.value(writer.root)
+        branch = [*fwd, keep, f"total += {term}"]
+        restore = [f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = saved[i]"] if saved \
+            else []
+        back = [*restore, *bwd]
+        if classes is None:
+            forward += branch
+            backward += back
+        else:
+            test = f"{'if' if k == 0 else 'elif'} t == {literal(float(target))}:"
+            forward += [test, *("    " + line for line in branch)]
+            backward += [test, *("    " + line for line in back)]
+    if classes is not None:
+        forward += ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
+    grads = ", ".join(tail.grad_name[p] for p in params)
+    mean = tail.grad_name[tail.inputs[-1]]
+    lines = [
+        "# A training step generated by nn.compiled from the model and the loss.",
+        HEADER.rstrip("\n"), "",
+        "def step(X, T, P):",
+        *_busiest_first(forward + backward),
+        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P",
+        "    # forward, point by point: each point's term of the loss, as the graph computes it",
+        "    saved = []",
+        "    total = 0.0",
+        "    for x, t in zip(X, T):",
+        f"        {unpack}",
+        *("        " + line for line in forward),
+        *(["    mean = div(total, float(len(X)))  # vsum(terms) / N"] if mean_form == "div" else
+          ["    c = 1.0 / len(X)", "    mean = total * c  # vsum(terms) * (1.0 / N)"]),
+        "    # the penalty (made last, so differentiated first) and the sum",
+        *("    " + line for line in tail_forward),
+        f"    objective = {tail.value(objective)}",
+        "    seed = 1.0",
+        *("    " + line for line in tail_backward),
+        *(f"    {tail.grad_name[p]} = -0.0" for p in params if p not in tail_assigned),
+        f"    g_mean = 0.0 + {mean if tail.inputs[-1] in tail_assigned else '0.0'}",
+        *(["    g_sum = 0.0 + div(g_mean, float(len(X)))  # the mean's rule: g / N"]
+          if mean_form == "div" else
+          ["    g_sum = 0.0", "    if g_mean != 0.0 or mean - mean != 0.0:  # the mean's rule: g * c",
+           "        g_sum = 0.0 + g_mean * c"]),
+        "    g_term = 0.0",
+        "    if g_sum != 0.0 or total - total != 0.0:  # vsum's rule: each term gets g",
+        "        g_term = 0.0 + g_sum",
+        "    # backward, point by point from the last: each parameter's terms in backward()'s order",
+        "    for i in range(len(X) - 1, -1, -1):",
+        "        x, t = X[i], T[i]",
+        f"        {unpack}",
+        *("        " + line for line in backward),
+        f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _busiest_first(loop_lines: list[str]) -> list[str]:
+    """A first line that binds the locals the loops use most, so that they get the first
+    of the function's slots: CPython reaches slots past 255 through an EXTENDED_ARG prefix,
+    one more instruction on every use, and a step has a thousand locals and more."""
+    counts: dict[str, int] = {}
+    for name in re.findall(r"\b(?:[vzgdr]\d+|g_p\d+|p\d+|x\d+)\b", "\n".join(loop_lines)):
+        counts[name] = counts.get(name, 0) + 1
+    busiest = sorted(counts, key=lambda n: -counts[n])[:240]
+    return [f"    {' = '.join(busiest)} = 0.0  # the busiest locals first (see nn.compiled)"
+            ] if busiest else []
+
+
+def _local_order(name: str) -> tuple[int, str]:
+    return int(name[1:]), name[0]
+
+
+def same_step(a: tuple[float, Sequence[float]], b: tuple[float, Sequence[float]]) -> bool:
+    """Two steps' (loss, gradients) are the same bits."""
+    return same_bits(a[0], b[0]) and len(a[1]) == len(b[1]) and all(
+        same_bits(x, y) for x, y in zip(a[1], b[1]))

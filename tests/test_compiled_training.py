@@ -1,0 +1,87 @@
+"""train_epoch(..., compile=True): the same parameters as eager training, bit for bit.
+
+Each test trains two copies of one model from the same weights on the same batches, one
+eagerly and one through the compiled step (``nn.compiled``), and compares every number.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from nn import MLP, LogisticRegression, data, optim, training
+from nn.compiled import CompiledStep, CompileFallback, compiled_step
+
+
+def train(model_factory, loss, X, y, *, epochs, compile, l2=0.0, optimizer=optim.SGD,
+          batch_size=32, **options):
+    model = model_factory()
+    opt = optimizer(model.parameters(), lr=0.05, **options)
+    losses = [training.train_epoch(model, opt, X, y, loss, batch_size=batch_size, seed=e,
+                                   l2=l2, compile=compile) for e in range(epochs)]
+    return losses, [p.data for p in model.parameters()]
+
+
+def assert_same_training(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileFallback)  # a fallback would prove nothing
+        compiled = train(*args, compile=True, **kwargs)
+    eager = train(*args, compile=False, **kwargs)
+    assert [x.hex() for x in compiled[0]] == [x.hex() for x in eager[0]], "epoch losses"
+    assert [x.hex() for x in compiled[1]] == [x.hex() for x in eager[1]], "parameters"
+
+
+MOONS = data.make_moons(120, noise=0.2, seed=3)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
+def test_hinge_training_with_l2_is_bit_identical_to_eager(activation):
+    assert_same_training(lambda: MLP(2, [8, 8, 1], activation=activation, seed=1), "hinge",
+                         *MOONS, epochs=12, l2=1e-3)
+
+
+def test_the_demo_models_over_many_steps_are_bit_identical_to_eager():
+    X, y = MOONS
+    assert_same_training(lambda: MLP(2, [16, 16, 1], activation="relu", seed=0), "hinge",
+                         X, y, epochs=30, batch_size=16, optimizer=optim.Adam)
+    sine = [(x[0] / 2,) for x in X]
+    curve = [float(v) * 0.7 - 0.1 for v in y]
+    for loss in ("mse", "l1"):
+        assert_same_training(lambda: MLP(1, [16, 16, 1], activation="tanh", seed=2), loss,
+                             sine, curve, epochs=10, l2=1e-4, optimizer=optim.SGD,
+                             momentum=0.9)
+
+
+def test_one_program_serves_every_model_of_a_shape_and_a_new_shape_gets_its_own():
+    X, y = MOONS
+    first = compiled_step(MLP(2, [4, 1], activation="relu", seed=1), "hinge", 0.0, X, y)
+    again = compiled_step(MLP(2, [4, 1], activation="relu", seed=9), "hinge", 0.0, X, y)
+    wider = compiled_step(MLP(2, [5, 1], activation="relu", seed=1), "hinge", 0.0, X, y)
+    assert isinstance(first, CompiledStep) and first is again and wider is not first
+
+
+def test_a_loss_that_reads_its_numbers_falls_back_to_eager_and_says_so():
+    X, y = MOONS
+    with pytest.warns(CompileFallback, match="bce"):
+        compiled = train(lambda: LogisticRegression(2, seed=1), "bce", X, y, epochs=2,
+                         compile=True)
+    eager = train(lambda: LogisticRegression(2, seed=1), "bce", X, y, epochs=2, compile=False)
+    assert compiled == eager
+
+
+def test_the_step_source_loops_over_the_points_backwards():
+    step = compiled_step(MLP(2, [3, 1], activation="relu", seed=1), "hinge", 1e-4, *MOONS)
+    assert "for i in range(len(X) - 1, -1, -1):" in step.source
+    assert step.source.index("# the penalty") < step.source.index("# backward, point by point")
+
+
+def test_demo_compile_trains_the_very_same_model(tmp_path):
+    import demo
+
+    options = ["--epochs", "3", "--samples", "120", "--hidden", "8,8"]
+    for name, extra in (("eager", []), ("compiled", ["--compile"])):
+        assert demo.main([*options, *extra, "--quiet", "--out", str(tmp_path / name)]) == 0
+    eager, compiled = ((tmp_path / name / "model.json").read_bytes()
+                       for name in ("eager", "compiled"))
+    assert compiled == eager
