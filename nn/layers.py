@@ -387,8 +387,8 @@ class Dropout(Module):
 
     The scaling keeps each output's expected value equal to its input's, so the next layer
     sees numbers of the same size in training and in evaluation. A new Dropout is in
-    training mode, as in PyTorch; ``eval()`` and ``train()`` switch it (this layer's own
-    flag: call them on the Dropout layers of a model). The masks come from ``seed``'s own
+    training mode, as in PyTorch; ``model.eval()`` and ``model.train()`` switch it, with every
+    other module of the model (``Module.train``). The masks come from ``seed``'s own
     ``random.Random`` when given, else from Python's global ``random``. With ``p = 1``
     every output is 0 (no scaling by infinity), as PyTorch returns.
     """
@@ -399,17 +399,7 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
-        self.training = True
         self._rng = random.Random(seed) if seed is not None else None  # None: global random
-
-    def train(self, mode: bool = True) -> Dropout:
-        """Training mode (``mode=False``: evaluation mode); returns the layer, as PyTorch's."""
-        self.training = bool(mode)
-        return self
-
-    def eval(self) -> Dropout:
-        """Evaluation mode: the input passes through unchanged."""
-        return self.train(False)
 
     def forward(self, x: Sequence[Value | Number] | Sequence[Sequence[Value | Number]]
                 ) -> list[Value | Number] | list[list[Value | Number]]:

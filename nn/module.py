@@ -47,6 +47,8 @@ class Module:
     """
 
     parameter_names: ClassVar[tuple[str, ...]] = ()
+    training: bool = True
+    """Training mode (the default) or evaluation mode: ``train()`` and ``eval()`` set it."""
 
     # Every Module subclass by its saved name (``saved_name``), so that a saved file naming
     # "MLP" can be rebuilt by Module.load (and a saved Sequential can rebuild its children).
@@ -65,6 +67,21 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """``module(x)`` is ``module.forward(x)``, as in PyTorch."""
         return self.forward(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=False``: evaluation mode) on this module and every module
+        inside it; returns the module, as PyTorch's. Only layers that act differently in the
+        two modes read it (``Dropout``)."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train() takes a bool, not {type(mode).__name__}")
+        self.training = mode
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode for this module and every module inside it: ``train(False)``."""
+        return self.train(False)
 
     # ---- what the module holds ------------------------------------------------------------------
 

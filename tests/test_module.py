@@ -215,3 +215,18 @@ def test_repr_shows_nested_structure_like_pytorch():
     )
     assert [name for name, _ in nested.named_parameters()] == [
         "0.0.weight", "0.0.bias", "1.weight", "1.bias"]
+
+
+def test_train_and_eval_reach_every_module_inside_as_in_pytorch():
+    from nn import Dropout, Sequential
+
+    inner = Dropout(0.5, seed=0)
+    model = Sequential(Linear(2, 2, seed=0), Sequential(inner))
+    assert model.training and inner.training  # a new module trains, as in PyTorch
+    assert model.eval() is model
+    assert not model.training and not inner.training
+    assert inner([1.0, 2.0]) == [1.0, 2.0]  # evaluation: dropout is the identity
+    model.train()
+    assert inner.training and model.modules[0].training
+    with pytest.raises(TypeError, match="bool"):
+        model.train("no")
