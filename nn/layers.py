@@ -14,7 +14,7 @@ from typing import Any
 
 from engine import Value, linear_batch
 from nn.activations import ACTIVATIONS, Sigmoid
-from nn.module import Module, saved_name
+from nn.module import Module, reserve_parameters, saved_name
 
 Number = int | float
 
@@ -58,6 +58,7 @@ class Linear(Module):
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | None = None) -> None:
         self.nin = _positive_int("nin", nin)
         self.nout = _positive_int("nout", nout)
+        reserve_parameters(nout * (nin + 1) if bias else nout * nin)
         rng = random if seed is None else random.Random(seed)
         bound = 1.0 / math.sqrt(nin)
         self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)]
