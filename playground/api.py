@@ -1,6 +1,8 @@
 """The playground's JSON API without HTTP: one function per route, and ``handle`` to call them.
 
-    POST /api/session          {"settings": {...}}  -> {"session": id, "state": {...}}
+    POST /api/session          {"settings": {...}, "session": the id a reloaded page had}
+                               -> {"session": id, "state": {...}} (and "resumed": whether
+                               the old id still lived, when one was sent)
     POST /api/configure        {"session", "settings"} -> {"state"}: start over
     POST /api/train            {"session", "epochs", "milliseconds"} -> {"trained",
                                "milliseconds" (spent training), "state"}
@@ -76,8 +78,14 @@ def choices() -> dict:
 
 
 def new_session(sessions: SessionStore, body: dict) -> dict:
-    _fields(body, (), ("settings",))
-    key, session = sessions.create(parse_settings(body.get("settings", {})))
+    _fields(body, (), ("settings", "session"))
+    settings = parse_settings(body.get("settings", {}))
+    if "session" in body:  # a reloaded page: its session again, if it still lives
+        key, session, resumed = sessions.resume(body["session"], settings
+                                                if "settings" in body else None)
+        return {"session": key, "resumed": resumed, "choices": choices(),
+                "state": session.state()}
+    key, session = sessions.create(settings)
     return {"session": key, "choices": choices(), "state": session.state()}
 
 
