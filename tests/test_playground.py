@@ -579,27 +579,6 @@ def test_the_host_check_accepts_only_this_servers_names():
         everywhere.server_close()
 
 
-def test_connections_beyond_the_cap_are_closed_and_the_server_goes_on(server):
-    from playground import server as module
-
-    idle = []
-    try:
-        for _ in range(module.MAX_CONNECTIONS):  # each holds a thread until it times out
-            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=30))
-        time.sleep(0.5)
-        one_more = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-        one_more.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
-        assert one_more.recv(100) == b""  # closed without an answer
-        one_more.close()
-    finally:
-        for s in idle:
-            s.close()
-    wait = time.monotonic() + 10
-    while time.monotonic() < wait and call(server, "GET", "/")[0] != 200:
-        time.sleep(0.1)
-    assert call(server, "GET", "/")[0] == 200
-
-
 def test_keep_alive_serves_several_requests_on_one_connection(server):
     key, _ = new_page(server, points=20)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
