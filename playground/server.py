@@ -10,7 +10,7 @@ cannot reach the server through a DNS name that points to 127.0.0.1), and so doe
 from another origin. Bodies are JSON only, at most ``MAX_BODY`` bytes (413 beyond), never
 evaluated or unpickled; every field is checked (400 naming it, see ``settings.py``), and
 the sizes they allow bound the work of one request. At most ``MAX_BUSY`` requests run at
-once (503 beyond), and a request takes its slot only once all of it (headers and body) has
+once (a request waits ``busy_seconds`` for a slot, then gets 503), and a request takes its slot only once all of it (headers and body) has
 arrived, so slow clients cannot hold the slots. Each request has ``REQUEST_SECONDS`` in all
 to arrive, however slowly its bytes trickle in. At most ``MAX_CONNECTIONS`` connections are
 open (``MAX_PER_CLIENT`` from one address): a new one beyond takes the place of the one that
@@ -176,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
         # The very slot taken is given back: a file is sent before the release, and a test
         # may swap ``server.busy`` once its client has the answer.
         busy = self.server.busy
-        if not busy.acquire(blocking=False):
+        if not busy.acquire(timeout=self.server.busy_seconds):
             self._send_json(503, {"error": "the server is busy; try again"})
             return
         try:
@@ -287,6 +287,7 @@ class Playground(ThreadingHTTPServer):
     """The server: its sessions, its files, and the host names it answers to."""
 
     daemon_threads = True  # Ctrl-C does not wait for open connections
+    busy_seconds = 2.0  # how long a request that has arrived waits for a slot before a 503
     request_queue_size = MAX_CONNECTIONS  # the default, 5, makes a burst of tabs wait seconds
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, max_sessions: int = 16,
