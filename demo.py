@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from engine import Value
 from nn import MLP, LogisticRegression, data, metrics, optim, registry, training
@@ -77,6 +79,22 @@ def make_data(dataset: str, n: int, seed: int) -> tuple[list, list]:
     return chosen.make(n, chosen.noise, seed)
 
 
+MIN_SAMPLES = 20
+"""Points a run needs at least: 15% of them make the test split, and R^2 needs two points."""
+MAX_SAMPLES = 100_000
+"""Points a run may generate: every number is a Python object, so 10^8 points need gigabytes."""
+MAX_PARAMETERS = 100_000
+"""Weights and biases a model may have: each is a Value of about 100 bytes, and every training
+step builds a graph node for each of them (10,000 x 10,000 would need gigabytes)."""
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
     """--help shows each default, except None: those options' help says "per data set"."""
 
@@ -87,7 +105,7 @@ class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         description="Train a toy classifier or regressor with chainrule and report honest "
                     "test metrics.",
         formatter_class=_HelpWithDefaults,
@@ -130,6 +148,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) is None:
             value = getattr(recipe, name)
             setattr(args, name, _widths(value) if name == "hidden" else value)
+    _check_combination(parser, args)
+    _check_sizes(parser, args)
+    problem = _output_folder_problem(args.out)
+    if problem:
+        parser.error(problem)
+    return args
+
+
+def _check_combination(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a loss or model that does not fit the data set (and pick bce for logreg)."""
     if args.dataset in REGRESSION:
         if args.loss not in training.REGRESSION_LOSSES:
             parser.error(f"--dataset {args.dataset} has real-valued targets: use --loss mse "
@@ -137,7 +165,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if args.model == "logreg":
             parser.error("--model logreg is a classifier: use --model mlp or linear for "
                          f"--dataset {args.dataset}")
-        return args
+        return
     if args.loss in training.REGRESSION_LOSSES:
         parser.error(f"--loss {args.loss} is for real-valued targets (sine, linear, "
                      f"friedman1); --dataset {args.dataset} has classes")
@@ -153,7 +181,42 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--dataset {args.dataset} has 2 classes: use --loss hinge or bce")
     if multiclass and args.model == "logreg":
         parser.error("--model logreg is binary: use --model mlp for blobs or spiral")
-    return args
+
+
+def _check_sizes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, before any work, a run too small to split and score or too big for memory."""
+    if args.samples < MIN_SAMPLES:
+        parser.error(f"--samples must be at least {MIN_SAMPLES} (each of the train, validation "
+                     f"and test splits needs points of every class), got {args.samples}")
+    if args.samples > MAX_SAMPLES:
+        parser.error(f"--samples must be at most {MAX_SAMPLES:,}, got {args.samples:,}")
+    X, y = make_data(args.dataset, MIN_SAMPLES, args.seed)  # a few rows, for the shapes
+    outputs = 1 if args.dataset in REGRESSION or len(set(y)) == 2 else len(set(y))
+    widths = [len(X[0]), *(args.hidden if args.model == "mlp" else []), outputs]
+    if args.model == "logreg":
+        widths[-1] = 1
+    count = sum((nin + 1) * nout for nin, nout in itertools.pairwise(widths))
+    if count > MAX_PARAMETERS:
+        parser.error(f"--hidden {','.join(map(str, args.hidden))} makes a model of "
+                     f"{count:,} parameters; at most {MAX_PARAMETERS:,} are allowed")
+
+
+def _output_folder_problem(path: str) -> str | None:
+    """What stops the run from writing into the folder ``path``, or None. The folder is made
+    here (before training, so a bad --out costs no time), and a file is written and removed
+    in it: the only sure test that files can be saved there."""
+    shown = repr(path if len(path) <= 60 else path[:57] + "...")
+    if not path:
+        return "--out is empty: name a folder for the model, history and pictures"
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"--out {shown} is a file, not a folder: name a folder (it is made if missing)"
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        return f"--out {shown}: cannot write there ({error.strerror or error})"
+    return None
 
 
 def _widths(text: str) -> list[int]:
@@ -469,6 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_loss = training.train_epoch(model, optimizer, X_train, y_train, loss,
                                           batch_size=args.batch_size, seed=args.seed + epoch,
                                           compile=args.compile)
+        why = training.divergence(model, train_loss)
+        if why is not None:  # nothing recovers from here, and metrics of nan mean nothing
+            print(f"demo.py: training diverged at epoch {epoch} ({why}): lower the learning "
+                  f"rate (--lr {args.lr:g})", file=sys.stderr)
+            return 1
         train_score = training.evaluate(model, X_train, y_train, loss)[score]
         validation = training.evaluate(model, X_val, y_val, loss)
         val_score, val_loss = validation[score], validation["loss"]

@@ -16,7 +16,7 @@ from typing import Any
 from engine import Value, linear_batch
 from nn.activations import Identity, Sigmoid
 from nn.checks import count
-from nn.module import Module, saved_name
+from nn.module import Module, reserve_parameters, saved_name
 from nn.registry import ACTIVATIONS
 
 Number = int | float
@@ -64,6 +64,7 @@ class Linear(Module):
                  init: str = "pytorch") -> None:
         self.nin = count("nin", nin)
         self.nout = count("nout", nout)
+        reserve_parameters(nout * (nin + 1) if bias else nout * nin)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
         rng = random if seed is None else random.Random(seed)

@@ -20,8 +20,10 @@ attributes were assigned), as in PyTorch.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 from engine import Value
@@ -56,7 +58,8 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry[saved_name(cls)] = cls
+        if not cls.__name__.startswith("_"):  # a private base class is no model to load
+            Module.registry[saved_name(cls)] = cls
 
     # ---- computing -------------------------------------------------------------------------
 
@@ -203,26 +206,39 @@ class Module:
         Called on a subclass, the file must hold that class; ``Module.load`` builds whatever
         class the file names. A file that cannot be opened raises the usual OSError; any
         problem with its contents is a ValueError that names the file and the problem.
+
+        Only what the file holds is allocated: its config builds the model under an
+        allowance of as many parameters as its state holds numbers, plus ``LOAD_SLACK``
+        (``reserve_parameters``), so a config asking for more fails at once, before the
+        large layer is made, as
+        ``torch.load(weights_only=True)`` and safetensors promise. Private base classes
+        (``_Elementwise``) are no models to load.
         """
         class_name, config, state = serialization.read_model_document(path)
+        name = serialization.shown(class_name)
         if cls is Module:
             target = Module.registry.get(class_name)
             if target is None:
-                raise ValueError(f"{path}: unknown model class {class_name!r}")
+                raise ValueError(f"{path}: unknown model class {name!r}")
         elif class_name == saved_name(cls):
             target = cls
         else:
-            raise ValueError(f"{path}: holds a model of class {class_name}, "
-                             f"not {saved_name(cls)}")
+            raise ValueError(f"{path}: holds a model of class {name}, not {saved_name(cls)}")
+        holds = _count_numbers(state)
         try:
-            model = target.from_config(config)
-        except (TypeError, ValueError, LookupError) as error:
-            raise ValueError(f"{path}: config {config!r} does not build {class_name}: {error}"
-                             ) from None
+            with _parameter_allowance(holds + LOAD_SLACK):
+                model = target.from_config(config)
+        except _TooManyParameters as error:
+            raise ValueError(f"{path}: its config makes {name} with far more parameters than "
+                             f"the {holds} numbers its state holds ({error})") from None
+        except (TypeError, ValueError, LookupError, AttributeError, OverflowError,
+                RecursionError) as error:
+            raise ValueError(f"{path}: config {serialization.shown(repr(config))} does not "
+                             f"build {name}: {serialization.shown(str(error), 200)}") from None
         try:
             model.load_state_dict(state, strict=strict)
-        except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
+        except (ValueError, OverflowError) as error:
+            raise ValueError(f"{path}: {serialization.shown(str(error), 200)}") from None
         return model
 
     # ---- showing the structure ----------------------------------------------------------------
@@ -240,6 +256,55 @@ class Module:
         for name, child in children:
             lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
         return "\n".join(lines) + "\n)"
+
+
+# ---- building only what a file holds ---------------------------------------------------------
+
+_allowance = threading.local()
+LOAD_SLACK = 65_536
+"""Parameters ``Module.load`` may make beyond the numbers its file holds: a file that lacks
+a small tensor still gets ``load_state_dict``'s exact message (``missing layers.2.bias``),
+while a config that asks for millions more than its state holds fails before allocating."""
+
+
+class _TooManyParameters(ValueError):
+    pass
+
+
+@contextlib.contextmanager
+def _parameter_allowance(count: int) -> Iterator[None]:
+    """Inside, this thread's modules may make at most ``count`` parameters in all (see
+    ``reserve_parameters``): how ``Module.load`` builds only what its file holds."""
+    _allowance.left = count
+    try:
+        yield
+    finally:
+        _allowance.left = None
+
+
+def reserve_parameters(count: int) -> None:
+    """Say that ``count`` parameters are about to be made; a layer calls it before it
+    allocates them. Inside ``Module.load``, a model may make no more parameters than the
+    file's state holds numbers, so a 100-byte file cannot ask for gigabytes: the config
+    is checked against the state before anything large is allocated."""
+    left = getattr(_allowance, "left", None)
+    if left is None:
+        return
+    if count > left:
+        raise _TooManyParameters(f"a layer asks for {count} more, {left} are left")
+    _allowance.left = left - count
+
+
+def _count_numbers(state: Mapping[str, Any]) -> int:
+    """How many leaves (numbers, or anything that is not a list) ``state``'s values hold."""
+    count, pending = 0, list(state.values())
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        else:
+            count += 1
+    return count
 
 
 def saved_name(cls: type[Module]) -> str:

@@ -30,17 +30,21 @@ The file (format version 1) is one JSON object::
 Writing is atomic: the text goes to a temporary file in the same folder, is flushed and
 fsynced, and then ``os.replace`` renames it over the target in one step. Whatever happens
 (a full disk, an exception half-way, a crash), the target holds either its old contents or
-the complete new file, and a failed save removes its temporary file.
+the complete new file, and a failed save removes its temporary file; a save killed outright
+leaves its temporary behind, and the next save to the same file removes it. A file marked
+read-only is never saved over (PermissionError), as SQLite refuses to write a read-only
+database.
 
-Reading turns every problem with the contents (not JSON, not this format, an unknown
-version, missing fields) into a ``ValueError`` naming the file, so callers catch one
-thing. The model-specific checks (names, shapes, finite numbers) are
+Reading turns every problem with the contents (not JSON, JSON nested too deeply, not this
+format, an unknown version, missing fields) into a ``ValueError`` naming the file, so
+callers catch one thing; what the file holds is quoted at most 80 characters long. The model-specific checks (names, shapes, finite numbers) are
 ``Module.load_state_dict``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -70,18 +74,19 @@ def read_model_document(path: str | os.PathLike[str]) -> tuple[str, dict, dict]:
             f"{path}: expected a JSON object, found {type(document).__name__}")
     if document.get("format") != FORMAT:
         raise ValueError(f"{path}: not a chainrule model file "
-                         f"(format {document.get('format')!r}, expected {FORMAT!r})")
+                         f"(format {shown(repr(document.get('format')))}, expected {FORMAT!r})")
     version = document.get("version")
     if version != VERSION or isinstance(version, bool):
-        raise ValueError(f"{path}: unsupported format version {version!r} "
+        raise ValueError(f"{path}: unsupported format version {shown(repr(version))} "
                          f"(this chainrule reads version {VERSION})")
     missing = [field for field in FIELDS if field not in document]
     extra = [field for field in document if field not in FIELDS]
     if missing or extra:
-        raise ValueError(f"{path}: fields missing {missing}, unexpected {extra}")
+        raise ValueError(f"{path}: fields missing {missing}, unexpected {shown(repr(extra))}")
     class_name, config, state = document["class"], document["config"], document["state"]
     if not isinstance(class_name, str):
-        raise ValueError(f"{path}: class must be a string, found {class_name!r}")  # noqa: TRY004
+        raise ValueError(  # noqa: TRY004
+            f"{path}: class must be a string, found {shown(repr(class_name))}")
     for field, value in (("config", config), ("state", state)):
         if not isinstance(value, dict):
             raise ValueError(  # noqa: TRY004
@@ -98,9 +103,23 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """
     with open(path, encoding="utf-8") as file:
         try:
-            return json.load(file)
+            return json.load(file, parse_int=_int_or_float)
         except ValueError as error:  # json.JSONDecodeError and UnicodeDecodeError
-            raise ValueError(f"{path}: not a valid JSON file ({error})") from None
+            raise ValueError(f"{path}: not a valid JSON file ({shown(str(error))})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a model file (JSON nested too deeply)") from None
+
+
+def _int_or_float(text: str) -> int | float:
+    """A JSON integer: an int, unless it has more digits than any size or count could (then
+    the float it reads as, inf beyond 1e308, which the finiteness check refuses by name)."""
+    return int(text) if len(text) <= 18 else float(text)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters for an error message (a file may hold megabytes
+    where a name belongs)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
@@ -114,9 +133,13 @@ def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
+    if os.path.exists(path) and not _writable(path):
+        raise PermissionError(errno.EACCES, "the file is read-only: make it writable "
+                              "(chmod u+w) to save over it, or save elsewhere", path)
+    prefix = f".{os.path.basename(path)}."
+    remove_stale_temporaries(folder, prefix)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f"{prefix}{os.getpid()}.",
+                                             suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             json.dump(document, file, indent=1, allow_nan=False)
@@ -130,6 +153,39 @@ def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
             os.unlink(temporary)
         raise
     _sync_folder(folder)
+
+
+def _writable(path: str) -> bool:
+    """False for a file marked read-only (no write bit, as ``chmod 444`` leaves it: even the
+    superuser, who may write anywhere, is told no) or one this process may not write."""
+    return bool(os.stat(path).st_mode & 0o222) and os.access(path, os.W_OK)
+
+
+def remove_stale_temporaries(folder: str, prefix: str) -> None:
+    """Remove the temporary files that saves to the same file left behind when they were
+    killed (a kill -9 runs no clean-up). A temporary is named ``<prefix><pid>.<random>.tmp``
+    after the process writing it, so one whose process no longer exists is stale; one of a
+    live process (a save in progress, here or elsewhere) is left alone. POSIX only: elsewhere
+    a process cannot be asked whether it lives without side effects."""
+    if os.name != "posix":
+        return
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    for name in names:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdecimal() and pid.isascii() and not _process_lives(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+
+
+def _process_lives(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # it exists (another user's), or the number is not a pid: leave it
+    return True
 
 
 def _permissions_for(path: str) -> int:

@@ -38,9 +38,11 @@ from nn.optim import Optimizer
 
 __all__ = [
     "CLASSIFICATION_LOSSES",
+    "DIVERGENCE_LIMIT",
     "LOSSES",
     "REGRESSION_LOSSES",
     "batch_loss",
+    "divergence",
     "evaluate",
     "is_regression",
     "l1_penalty",
@@ -201,6 +203,30 @@ def _eager_step(model: Module, loss: str, l2: float, l1: float, xb: Rows, yb: Ta
     objective = objective + l1 * l1_penalty(model) if l1 > 0 else objective
     objective.backward()
     return value.data
+
+
+DIVERGENCE_LIMIT = 1e8
+"""A loss beyond this means training has blown up: the losses here start near 1 (targets are
+classes or standardized numbers), and a step too large multiplies the loss at every step."""
+
+
+def divergence(model: Module, loss: float, limit: float = DIVERGENCE_LIMIT) -> str | None:
+    """Why training has diverged, or None while it has not.
+
+    Training has diverged when the loss is nan, infinite or beyond ``limit``, or when a
+    parameter is no longer a finite number. Nothing recovers from there: the next steps only
+    multiply the numbers until they overflow (usually the learning rate is too large). So
+    after each epoch, ``divergence(model, train_epoch(...))`` tells a training loop to stop
+    and show why, before metrics are asked of outputs that are nan.
+    """
+    if not math.isfinite(loss):
+        return f"the loss is {loss}"
+    if loss > limit:
+        return f"the loss is {loss:.3g}, beyond {limit:g}"
+    for name, tensor in model.named_parameters():
+        if not all(math.isfinite(v.data) for v in _flatten(tensor)):
+            return f"{name} is no longer finite"
+    return None
 
 
 def scores(model: Module, X: Rows) -> list[float] | list[list[float]]:

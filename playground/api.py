@@ -1,6 +1,8 @@
 """The playground's JSON API without HTTP: one function per route, and ``handle`` to call them.
 
-    POST /api/session          {"settings": {...}}  -> {"session": id, "state": {...}}
+    POST /api/session          {"settings": {...}, "session"?: the id a reloaded page had}
+                               -> {"session": id, "resumed": whether that id still lived,
+                               "state": {...}}
     POST /api/configure        {"session", "settings", "live"?} -> {"state", "reset"}: start
                                over; with "live": true, changes of LIVE settings alone
                                (lr, optimizer, regularization, batch size) keep the model
@@ -37,7 +39,12 @@ from typing import Any
 from nn import data, serialization
 from nn.module import saved_name
 from playground import chain_rule, views
-from playground.sessions import SessionStore, TooManySessions, UnknownSession
+from playground.sessions import (
+    SESSION_ID,
+    SessionStore,
+    TooManySessions,
+    UnknownSession,
+)
 from playground.settings import (
     ACTIVATIONS,
     CUSTOM,
@@ -101,18 +108,12 @@ def new_session(sessions: SessionStore, body: dict) -> dict:
     _fields(body, (), ("settings", "session"))
     settings = parse_settings(body.get("settings", {}))
     previous = body.get("session")
-    if previous is not None:
-        try:
-            session = sessions.get(previous)
-        except (BadParameter, UnknownSession):
-            pass
-        else:
-            if session.settings != settings:
-                session.configure(settings)
-            return {"session": previous, "choices": choices(), "state": session.state(),
-                    "resumed": True}
-    key, session = sessions.create(settings)
-    return {"session": key, "choices": choices(), "state": session.state(), "resumed": False}
+    if previous is not None and SESSION_ID.fullmatch(str(previous)):
+        key, session, resumed = sessions.resume(previous, settings if "settings" in body
+                                                else None)
+    else:  # no id, or not one this server gives: a new session
+        (key, session), resumed = sessions.create(settings), False
+    return {"session": key, "choices": choices(), "state": session.state(), "resumed": resumed}
 
 
 def configure(sessions: SessionStore, body: dict) -> dict:

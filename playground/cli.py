@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     except OSError as e:
         print(f"playground: cannot listen on {args.host}:{args.port}: {e.strerror or e}",
               file=sys.stderr)
-        return 1
+        return 2  # bad input, like a bad option: the port is taken or the address not ours
     try:
         print(f"playground: {server.url}", flush=True)
         if args.host not in LOCAL_HOSTS:

@@ -10,19 +10,28 @@ cannot reach the server through a DNS name that points to 127.0.0.1), and so doe
 from another origin. Bodies are JSON only, at most ``MAX_BODY`` bytes (413 beyond), never
 evaluated or unpickled; every field is checked (400 naming it, see ``settings.py``), and
 the sizes they allow bound the work of one request. At most ``MAX_BUSY`` requests run at
-once (503 beyond) on at most ``MAX_CONNECTIONS`` open connections (more are closed at
-once), a connection that stalls is dropped after ``Handler.timeout`` seconds,
-and an error in one request is answered with 500 and logged without touching any other
-session. Files are served from a table read at start-up, so no path can reach outside it.
+once (a request waits ``busy_seconds`` for a slot, then gets 503), and a request takes its slot only once all of it (headers and body) has
+arrived, so slow clients cannot hold the slots. Each request has ``REQUEST_SECONDS`` in all
+to arrive, however slowly its bytes trickle in. At most ``MAX_CONNECTIONS`` connections are
+open (``MAX_PER_CLIENT`` from one address): a new one beyond takes the place of the one that
+has waited longest on its client, so idle connections never lock new clients out. After
+an answer that leaves a body unread, or when the client asks (``Connection: close``,
+HTTP/1.0), the connection is closed, so a body is never read as the next request. An
+error in one request is answered with 500 and logged without touching any other session.
+Files are served from a table read at start-up, so no path can reach outside it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +46,9 @@ MAX_BODY = 16 * 1024
 MAX_URL = 4096
 MAX_BUSY = 16
 MAX_CONNECTIONS = 64
+MAX_PER_CLIENT = 32
+REQUEST_SECONDS = 10.0  # for all of one request to arrive, counted from the previous answer
+CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".png": "image/png",
@@ -81,6 +93,28 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+class _Deadline(io.RawIOBase):
+    """The reading side of a connection, where each request has one deadline in all.
+
+    A socket's timeout bounds one wait for bytes; a client sending one byte every few
+    seconds never meets it. Here every read waits at most until ``deadline`` (set when a
+    request begins), then raises TimeoutError, which ends the connection."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.deadline = time.monotonic() + REQUEST_SECONDS
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self.connection.settimeout(left)
+        return self.connection.recv_into(buffer)
+
+
 class Handler(BaseHTTPRequestHandler):
     """One request: check it, route it, answer in JSON (or with a file)."""
 
@@ -88,13 +122,21 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page asks several times a second
     server_version = "chainrule-playground"
     sys_version = ""
-    timeout = 15  # seconds a connection may stall before it is dropped
+    timeout = 15  # seconds an answer may wait for the client to take it
 
     def setup(self) -> None:
         super().setup()
         # Headers and body leave in two writes; without this, Nagle's algorithm holds the
         # body back until the client acknowledges the headers (40 ms per answer on Linux).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.arrival = _Deadline(self.connection)
+        self.rfile.close()  # the socket file made by the base class: it would keep it open
+        self.rfile = io.BufferedReader(self.arrival)
+
+    def handle_one_request(self) -> None:
+        self.arrival.deadline = time.monotonic() + self.server.request_seconds
+        self.server.waiting(self.connection, True)
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
@@ -122,10 +164,19 @@ class Handler(BaseHTTPRequestHandler):
         self._answer("OPTIONS")
 
     def _answer(self, method: str) -> None:
+        self.client_closes = self.close_connection  # Connection: close, or HTTP/1.0
+        try:
+            self.fields = self._arrive(method)
+        except HTTPError as e:
+            self._send_json(e.status, {"error": e.message, "parameter": e.parameter})
+            return
+        except _ClientGone:
+            return
+        self.server.waiting(self.connection, False)
         # The very slot taken is given back: a file is sent before the release, and a test
         # may swap ``server.busy`` once its client has the answer.
         busy = self.server.busy
-        if not busy.acquire(blocking=False):
+        if not busy.acquire(timeout=self.server.busy_seconds):
             self._send_json(503, {"error": "the server is busy; try again"})
             return
         try:
@@ -135,27 +186,33 @@ class Handler(BaseHTTPRequestHandler):
         if answer is not None:
             self._send_json(status, answer)
 
+    def _arrive(self, method: str) -> dict | None:
+        """All of the request, checked: the fields of an API call (None for a file). The
+        body is read here, before a request slot is taken; a check that fails before it
+        leaves the connection to be closed (HTTPError)."""
+        # A body not read would be taken for the next request: close after answering,
+        # unless it is read below.
+        has_body = "Content-Length" in self.headers or "Transfer-Encoding" in self.headers
+        self.close_connection = has_body or self.client_closes
+        host = self.headers.get("Host", "")
+        if len(self.headers.get_all("Host", [])) > 1 or not self.server.accepts_host(host):
+            raise HTTPError(403, f"this server does not answer to the host {host[:100]!r}",
+                            "Host")
+        if len(self.path) > MAX_URL:
+            raise HTTPError(414, f"the address is longer than {MAX_URL} characters")
+        url = self.url = urlsplit(self.path)
+        if method in ("GET", "HEAD") and url.path in self.server.files:
+            return None
+        api.route_of(method, url.path)  # 404 or 405 before any body is read
+        return self._query(url.query) if method == "GET" else self._json_body()
+
     def _outcome(self, method: str) -> tuple[int, dict | None]:
         """The status and JSON answer of this request (None: a file was sent already)."""
-        host = self.headers.get("Host", "")
-        if not self.server.accepts_host(host):
-            return 403, {"error": f"this server does not answer to the host {host[:100]!r}",
-                         "parameter": "Host"}
-        if len(self.path) > MAX_URL:
-            return 414, {"error": f"the address is longer than {MAX_URL} characters",
-                         "parameter": None}
-        url = urlsplit(self.path)
-        if method in ("GET", "HEAD") and url.path in self.server.files:
-            body, content_type = self.server.files[url.path]
-            self._send(200, body, content_type, page=content_type.startswith("text/html"),
-                       head=method == "HEAD")
+        if self.fields is None:
+            body, content_type = self.server.files[self.url.path]
+            self._send(200, body, content_type, page=content_type.startswith("text/html"))
             return 200, None
-        try:
-            api.route_of(method, url.path)  # 404 or 405 before any body is read
-            fields = self._query(url.query) if method == "GET" else self._json_body()
-        except HTTPError as e:
-            return e.status, {"error": e.message, "parameter": e.parameter}
-        return api.handle(self.server.sessions, method, url.path, fields)
+        return api.handle(self.server.sessions, method, self.url.path, self.fields)
 
     @staticmethod
     def _query(query: str) -> dict:
@@ -166,7 +223,6 @@ class Handler(BaseHTTPRequestHandler):
                             "query") from None
 
     def _json_body(self) -> dict:
-        self.close_connection = True  # until the body is read, what follows is not a request
         origin = self.headers.get("Origin")
         if origin is not None and origin.removeprefix("http://") != self.headers.get("Host"):
             raise HTTPError(403, f"requests from {origin[:100]!r} are not accepted", "Origin")
@@ -176,17 +232,21 @@ class Handler(BaseHTTPRequestHandler):
         if content_type != "application/json":
             raise HTTPError(415, "the body must be JSON (Content-Type: application/json)",
                             "Content-Type")
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
+        lengths = self.headers.get_all("Content-Length", [])
+        if not lengths:
             raise HTTPError(411, "a Content-Length header is required", "Content-Length")
-        if not length_text.strip().isdigit() or len(length_text) > 12:
+        if len(lengths) > 1:
+            raise HTTPError(400, "Content-Length is given more than once", "Content-Length")
+        if not CONTENT_LENGTH.fullmatch(lengths[0].strip()):  # ASCII digits: not "²"
             raise HTTPError(400, "Content-Length must be a whole number", "Content-Length")
-        length = int(length_text)
+        length = int(lengths[0])
         if length > MAX_BODY:
             raise HTTPError(413, f"the body is {length} bytes; at most {MAX_BODY} are accepted",
                             "body")
         raw = self.rfile.read(length)
-        self.close_connection = False
+        if len(raw) < length:  # the client hung up half-way (or was made to)
+            raise _ClientGone
+        self.close_connection = self.client_closes
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -200,8 +260,9 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(answer, allow_nan=False, separators=(",", ":")).encode()
         self._send(status, body, "application/json")
 
-    def _send(self, status: int, body: bytes, content_type: str, *, page: bool = False,
-              head: bool = False) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, *, page: bool = False
+              ) -> None:
+        self.connection.settimeout(self.timeout)  # the client has this long to take it
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -214,18 +275,24 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if not head:
+        if self.command != "HEAD":  # HEAD: the headers alone, for a file or an API answer
             self.wfile.write(body)
+
+
+class _ClientGone(Exception):
+    """The client closed its side before the whole request arrived: nobody to answer."""
 
 
 class Playground(ThreadingHTTPServer):
     """The server: its sessions, its files, and the host names it answers to."""
 
     daemon_threads = True  # Ctrl-C does not wait for open connections
+    busy_seconds = 2.0  # how long a request that has arrived waits for a slot before a 503
     request_queue_size = MAX_CONNECTIONS  # the default, 5, makes a burst of tabs wait seconds
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, max_sessions: int = 16,
-                 idle_seconds: float = 900.0, verbose: bool = False) -> None:
+                 idle_seconds: float = 900.0, request_seconds: float = REQUEST_SECONDS,
+                 verbose: bool = False) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
@@ -234,23 +301,52 @@ class Playground(ThreadingHTTPServer):
         self.sessions = SessionStore(max_sessions, idle_seconds)
         self.files = static_files()
         self.busy = threading.BoundedSemaphore(MAX_BUSY)
-        self.connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.request_seconds = request_seconds
+        # Each open connection: its client's address, and since when it has been waiting
+        # for its client (None while the server works on its request).
+        self.open: dict[socket.socket, tuple[str, float | None]] = {}
+        self.open_lock = threading.Lock()
         self.verbose = verbose
         self.hosts = allowed_hosts(host, self.port)
         self.any_ip = host in ("0.0.0.0", "::")
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve the connection in its own thread, unless too many are open already."""
-        if not self.connections.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
+        """Serve the connection in its own thread. Beyond ``MAX_CONNECTIONS`` (or
+        ``MAX_PER_CLIENT`` from its address) the connection that has waited longest on its
+        client is closed to make room; if every one is being answered, the new one is."""
+        client = client_address[0]
+        with self.open_lock:
+            mine = [s for s, (c, _) in self.open.items() if c == client]
+            crowd = (mine if len(mine) >= MAX_PER_CLIENT
+                     else list(self.open) if len(self.open) >= MAX_CONNECTIONS else [])
+            victim = None
+            if crowd:
+                waiting = [(self.open[s][1], i, s) for i, s in enumerate(crowd)
+                           if self.open[s][1] is not None]
+                if not waiting:
+                    self.shutdown_request(request)
+                    return
+                victim = min(waiting)[2]
+                del self.open[victim]
+            self.open[request] = (client, time.monotonic())
+        if victim is not None:
+            with contextlib.suppress(OSError):
+                victim.shutdown(socket.SHUT_RDWR)  # its thread reads the end and finishes
         super().process_request(request, client_address)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self.connections.release()
+            with self.open_lock:
+                self.open.pop(request, None)
+
+    def waiting(self, connection: socket.socket, waiting: bool) -> None:
+        """Note that ``connection`` now waits for its client (or no longer does)."""
+        with self.open_lock:
+            if connection in self.open:
+                client = self.open[connection][0]
+                self.open[connection] = (client, time.monotonic() if waiting else None)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer is normal (a page reloads); anything else is

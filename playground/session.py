@@ -21,7 +21,7 @@ from typing import Any
 
 from engine import no_grad
 from nn import MLP, Linear, data, registry
-from nn.training import evaluate, train_epoch
+from nn.training import divergence, evaluate, train_epoch
 from playground import views
 from playground.settings import (
     CUSTOM,
@@ -107,6 +107,7 @@ class Session:
             self.epoch = 0
             self.history: list[tuple[int, float, float]] = []  # (epoch, train, test loss)
             self.test_scores: dict[str, Any] = {}
+            self.diverged: str | None = None  # why training stopped for good, if it did
             # The plane the page shows: a square around every point, with a margin.
             reach = max(abs(v) for row in self.plane_train + self.plane_test for v in row)
             self.extent = math.ceil((reach + 0.25) * 2) / 2
@@ -142,22 +143,33 @@ class Session:
     def train(self, epochs: int, seconds: float) -> int:
         """Up to ``epochs`` epochs, stopping once ``seconds`` have passed; returns how many.
 
-        At least one epoch runs (unless ``MAX_EPOCHS`` is reached): a time budget smaller
-        than an epoch still moves the model.
+        At least one epoch runs (unless ``MAX_EPOCHS`` is reached or training has diverged):
+        a time budget smaller than an epoch still moves the model. A model that diverges
+        (``nn.training.divergence``) stops there, its metrics nan, and says why in
+        ``diverged`` until it is configured again.
         """
         with self.lock:
             started = time.perf_counter()
             done = 0
-            while done < epochs and self.epoch < MAX_EPOCHS:
+            while done < epochs and self.epoch < MAX_EPOCHS and self.diverged is None:
                 s = self.settings
                 self.epoch += 1
                 train_loss = train_epoch(self.model, self.optimizer, self.X_train,
                                          self.y_train, self.loss, batch_size=s.batch_size,
                                          seed=s.seed + self.epoch, l2=s.l2, l1=s.l1)
+                done += 1
+                why = divergence(self.model, train_loss)
+                if why is not None:
+                    self.diverged = (f"training diverged at epoch {self.epoch} ({why}): "
+                                     "lower the learning rate")
+                    # metrics of nan outputs mean nothing: nan (shown as none), no predictions
+                    self.test_scores = {name: math.nan for name in self.test_scores
+                                        if name != "predictions"} or {"loss": math.nan}
+                    self.history.append((self.epoch, train_loss, math.nan))
+                    break
                 self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss,
                                             with_predictions=True)
                 self.history.append((self.epoch, train_loss, self.test_scores["loss"]))
-                done += 1
                 if time.perf_counter() - started >= seconds:
                     break
             return done
@@ -184,6 +196,7 @@ class Session:
 
     def state(self, with_points: bool = True) -> dict[str, Any]:
         """Everything the page draws (``views.state``), as JSON-ready numbers; without the
-        points (which only a new start changes) when ``with_points`` is False."""
+        points (which only a new start changes) when ``with_points`` is False; and
+        ``diverged``: None, or the sentence saying at which epoch training diverged."""
         with self.lock:
-            return views.state(self, with_points)
+            return {**views.state(self, with_points), "diverged": self.diverged}

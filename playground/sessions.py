@@ -4,7 +4,10 @@ Each page (each tab) creates its own session and sends its id with every request
 is no cookie, so two tabs of one browser never share a model. The id is 128 random bits
 (``secrets``): knowing one session's id tells nothing about another's. A session nobody
 has used for ``idle_seconds`` is dropped, and at most ``max_sessions`` live at once, so
-memory stays bounded however many pages are opened.
+memory stays bounded however many pages are opened: a new session takes the place of the
+least recently used one that is not answering a request (only when every session is busy
+is a new one refused). A reloaded page sends the id it had, and gets that very session
+back while it lives (``resume``), so reloads do not use up sessions.
 """
 
 from __future__ import annotations
@@ -48,20 +51,35 @@ class SessionStore:
             del self._sessions[key]
 
     def create(self, settings: Settings) -> tuple[str, Session]:
-        """A new session with ``settings``, and its id."""
-        with self._lock:
-            self._expire()
-            if len(self._sessions) >= self.max_sessions:
-                raise TooManySessions(
-                    f"{self.max_sessions} sessions are open; one is freed after "
-                    f"{self.idle_seconds:g} s without a request")
+        """A new session with ``settings``, and its id. When ``max_sessions`` are open, the
+        least recently used idle one is closed to make room (its page is told 404 and
+        starts a new one); TooManySessions only if every one is answering a request."""
         session = Session(settings)  # outside the lock: building the data takes a moment
         key = secrets.token_urlsafe(16)
         with self._lock:
-            if len(self._sessions) >= self.max_sessions:  # another request took the slot
-                raise TooManySessions(f"{self.max_sessions} sessions are open")
+            self._expire()
+            while len(self._sessions) >= self.max_sessions:
+                idle = [(s.last_used, k) for k, s in self._sessions.items()
+                        if not s.lock.locked()]
+                if not idle:
+                    raise TooManySessions(f"{self.max_sessions} sessions are all answering "
+                                          "requests; try again in a moment")
+                del self._sessions[min(idle)[1]]
             self._sessions[key] = session
         return key, session
+
+    def resume(self, key: object, settings: Settings | None) -> tuple[str, Session, bool]:
+        """The session ``key`` of a reloaded page, if it still lives, else a new one:
+        (id, session, whether it was resumed). ``settings`` other than the session's start
+        it over with them; None keeps it as it is."""
+        try:
+            session = self.get(key)
+        except UnknownSession:
+            key, session = self.create(settings or Settings())
+            return key, session, False
+        if settings is not None and settings != session.settings:
+            session.configure(settings)
+        return str(key), session, True
 
     def get(self, key: object) -> Session:
         """The session with id ``key``, marked as just used."""

@@ -355,3 +355,103 @@ def test_a_regression_run_with_python_alone_names_the_pictures_it_could_not_draw
     files = set(os.listdir(tmp_path))
     assert {"neuron_forward.dot", "neuron_backward.dot", "model.json", "history.csv"} <= files
     assert not {f for f in files if f.endswith((".png", ".svg"))}
+
+
+# --- bad input is refused up front, in one line, with exit status 2
+
+
+def run_raw(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DEMO), *args], check=False, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess, complaint: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert complaint in result.stderr and "epoch" not in result.stdout
+
+
+@pytest.mark.parametrize("samples", ["1", "5", "10", "19"])
+def test_too_few_samples_are_refused_naming_the_minimum(tmp_path, samples):
+    refused_in_one_line(run_raw("--samples", samples, "--out", str(tmp_path)),
+                        "--samples must be at least 20")
+
+
+@pytest.mark.parametrize("options, complaint", [
+    (["--samples", "100000000"], "--samples must be at most 100,000"),
+    (["--hidden", "10000,10000"], "100,050,001 parameters; at most 100,000"),
+    (["--dataset", "friedman1", "--hidden", "400,400"], "at most 100,000 are allowed"),
+])
+def test_sizes_that_cannot_fit_are_refused_naming_the_limit(tmp_path, options, complaint):
+    refused_in_one_line(run_raw(*options, "--out", str(tmp_path)), complaint)
+
+
+def out_cases(tmp_path):
+    existing = tmp_path / "a_file"
+    existing.write_text("keep me")
+    return {
+        "an existing file": (str(existing), "is a file, not a folder"),
+        "empty": ("", "--out is empty"),
+        "a 300-character name": (str(tmp_path / ("x" * 300)), "cannot write there"),
+        "inside /dev/null": ("/dev/null/x", "is a file, not a folder"
+                             if os.path.isfile("/dev/null/x") else "cannot write there"),
+        "a folder that cannot be made": ("/proc/chainrule-out", "cannot write there"),
+    }
+
+
+@pytest.mark.parametrize("case", ["an existing file", "empty", "a 300-character name",
+                                  "inside /dev/null", "a folder that cannot be made"])
+def test_a_bad_out_folder_is_refused_before_training(tmp_path, case):
+    out, complaint = out_cases(tmp_path)[case]
+    refused_in_one_line(run_raw("--out", out), complaint)
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="the superuser may write into any folder, whatever its mode")
+def test_an_unwritable_folder_is_refused_before_training(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    refused_in_one_line(run_raw("--out", str(locked)), "cannot write there")
+
+
+def test_an_existing_folder_is_written_into(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_raw("--epochs", "1", "--quiet", "--samples", "20", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize("dataset", sorted(["moons", "circles", "xor", "blobs", "spiral", "sine",
+                                            "linear", "friedman1"]))
+def test_the_smallest_run_allowed_works_for_every_data_set(tmp_path, dataset):
+    result = run_raw("--dataset", dataset, "--samples", "20", "--epochs", "1", "--quiet",
+                     "--out", str(tmp_path))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("options", [
+    ["--dataset", "sine", "--optimizer", "sgd", "--lr", "0.5"],
+    ["--dataset", "sine", "--optimizer", "sgd", "--lr", "3"],
+    ["--dataset", "friedman1", "--optimizer", "sgd", "--lr", "1"],
+    ["--lr", "1e300"],
+], ids=" ".join)
+def test_a_diverging_run_stops_with_one_line_naming_the_epoch(tmp_path, options):
+    result = run_raw(*options, "--out", str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert re.fullmatch(r"demo\.py: training diverged at epoch \d+ \(.+\): lower the learning "
+                        r"rate \(--lr [^)]+\)\n", result.stderr), result.stderr
+    losses = re.findall(r"loss (\S+)", result.stdout)
+    assert all(len(number) < 20 for number in losses)  # no loss hundreds of digits long
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_raw("--serve", "--port", str(port), "--no-browser")
+    refused_in_one_line(result, f"cannot listen on 127.0.0.1:{port}")

@@ -234,13 +234,16 @@ def test_without_dot_the_explanation_still_has_its_numbers(monkeypatch):
 def test_sessions_expire_when_idle_and_are_capped():
     store = SessionStore(max_sessions=2, idle_seconds=60)
     first, _ = store.create(Settings(points=20))
-    store.create(Settings(points=20))
-    with pytest.raises(TooManySessions):
-        store.create(Settings(points=20))
+    second, busy = store.create(Settings(points=20))
     store.get(first).last_used -= 61  # idle for a minute
     store.create(Settings(points=20))  # takes the expired one's place
     with pytest.raises(UnknownSession):
         store.get(first)
+    with busy.lock:  # one answering a request; the other, the newest, is idle: it goes
+        third, _ = store.create(Settings(points=20))
+        assert len(store) == 2 and store.get(second) is busy
+        with store.get(third).lock, pytest.raises(TooManySessions):
+            store.create(Settings(points=20))  # every session is busy
     with pytest.raises(BadParameter, match="session"):
         store.get("../../etc/passwd")
 
@@ -454,8 +457,8 @@ def hostile_requests(server, key):
         ("an address of 5000 characters", get("/api/state?session=" + "a" * 5000)),
         ("an unknown address", get("/api/eval")),
         ("state of another shape of id", get("/api/state?session=%00%00")),
-        *[(f"session {i + 1} of too many", post("/api/session", {"settings": {"points": 20}}))
-          for i in range(server.sessions.max_sessions)],
+        *[(f"session {i + 1} of many", post("/api/session", {"settings": {"points": 20}}))
+          for i in range(server.sessions.max_sessions - 2)],
     ], host
 
 
@@ -515,8 +518,8 @@ def test_hostile_requests_are_refused_and_another_page_still_learns():
         assert seen[what][0] == expected[0], (what, seen[what])
         if expected[1] is not None:
             assert seen[what][1] == expected[1], (what, seen[what])
-    too_many = [seen[w][0] for w in seen if w.startswith("session ") and "too many" in w]
-    assert too_many.count(503) == len(too_many) - 4  # 2 pages + 4 more fill the 6 slots
+    many = [seen[w][0] for w in seen if w.startswith("session ") and "of many" in w]
+    assert many == [200] * 4  # 2 pages + 4 more fill the 6 slots (eviction: elsewhere)
     assert len(accuracy) == 40 and max(accuracy[-5:]) >= 0.95
 
 
@@ -588,27 +591,6 @@ def test_the_host_check_accepts_only_this_servers_names():
         assert not everywhere.accepts_host(f"192.168.1.7:{port + 1}")
     finally:
         everywhere.server_close()
-
-
-def test_connections_beyond_the_cap_are_closed_and_the_server_goes_on(server):
-    from playground import server as module
-
-    idle = []
-    try:
-        for _ in range(module.MAX_CONNECTIONS):  # each holds a thread until it times out
-            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=30))
-        time.sleep(0.5)
-        one_more = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-        one_more.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
-        assert one_more.recv(100) == b""  # closed without an answer
-        one_more.close()
-    finally:
-        for s in idle:
-            s.close()
-    wait = time.monotonic() + 10
-    while time.monotonic() < wait and call(server, "GET", "/")[0] != 200:
-        time.sleep(0.1)
-    assert call(server, "GET", "/")[0] == 200
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(server):

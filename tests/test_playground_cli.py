@@ -81,7 +81,8 @@ def test_a_port_in_use_is_an_error_that_says_so():
         taken.listen()
         port = taken.getsockname()[1]
         result = run("-m", "playground", "--port", str(port), "--no-browser")
-    assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
 def test_a_bad_port_is_a_usage_error():

@@ -640,6 +640,7 @@
       return m.some(function (row) { return row.some(function (w) { return w === null; }); });
     });
     $("diverged").hidden = !diverged;
+    if (s.diverged) { $("diverged").textContent = s.diverged + " and press reset."; }
     if (s.task === "regression") {
       $("test-r2").textContent = number(m.r2, 3);
       $("test-mae").textContent = number(m.mae, 4);
