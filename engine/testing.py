@@ -137,6 +137,10 @@ def _dot(f: Functions, x: Sequence[Any], c: Any) -> Any:
 #: Every op an Expression may use. Bit-exactness follows PyTorch's own kernels: + - * /,
 #: relu, sigmoid, abs and integer powers agree to the last bit; exp, log, tanh, sqrt and
 #: fractional powers to about an ulp; vsum and dot add contributions in a different order.
+#: "Bit-exact" leaves one thing out everywhere: the sign of a gradient that is zero. A
+#: leaf's .grad in PyTorch starts empty and keeps a first -0.0 as it is; chainrule's is a
+#: number from the start, so a zero gradient may be 0.0 where PyTorch has -0.0 (x**2 at
+#: x = -0.0 gives 0.0 here; tests/test_edge_cases.py pins it, DESIGN calls it a nicety).
 OPS: Mapping[str, _Rule] = {
     "add": _Rule(2, "{0} + {1}", lambda f, x, c: x[0] + x[1], _always),
     "sub": _Rule(2, "{0} - {1}", lambda f, x, c: x[0] - x[1], _always),
@@ -169,7 +173,8 @@ OPS: Mapping[str, _Rule] = {
     "dot": _Rule(0, "dot({args})", _dot, _never),
 }
 
-#: Ops whose results and gradients match PyTorch float64 bit for bit (with integer exponents).
+#: Ops whose results and gradients match PyTorch float64 bit for bit (with integer
+#: exponents), up to the sign of a zero gradient (see ``OPS``).
 EXACT_OPS = tuple(name for name in OPS if OPS[name].exact(2))
 #: Ops that give finite, smooth results everywhere but at the relu and abs kinks.
 SAFE_OPS = tuple(name for name in OPS
@@ -229,7 +234,8 @@ class Expression:
 
     @property
     def exact(self) -> bool:
-        """True when every step is bit-identical to PyTorch float64 (see ``OPS``)."""
+        """True when every step is bit-identical to PyTorch float64 (see ``OPS``), up to the
+        sign of a zero gradient."""
         return all(s.op in OPS and OPS[s.op].exact(s.constant) for s in self.steps)
 
     @property
