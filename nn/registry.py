@@ -152,3 +152,44 @@ def loss_for(classes: int) -> str:
     if classes == 0:
         return "mse"
     return "bce" if classes == 2 else "cross-entropy"
+
+
+# ---- the names, as the docs show them -------------------------------------------------------
+
+
+def names_page() -> str:
+    """docs/names.md: every name of these tables with what it means, as Markdown.
+
+    The page is this function's output, and tests/test_docs.py keeps the two equal, so the
+    docs list exactly the names demo.py and the playground take. To rewrite it:
+    ``python -c "from nn import registry; print(registry.names_page(), end='')" > docs/names.md``
+    """
+    def table(header: str, rows: Iterable[tuple[str, str]]) -> str:
+        lines = [f"| name | {header} |", "|---|---|"]
+        lines += [f"| `{name}` | {text} |" for name, text in rows]
+        return "\n".join(lines)
+
+    def what(entry: DataSet) -> str:
+        task = f"{entry.classes} classes" if entry.classes else "regression"
+        inputs = f"{entry.inputs} input" + ("s" if entry.inputs > 1 else "")
+        return f"{entry.summary} ({task}, {inputs}, noise {entry.noise:g})"
+
+    def activation_text(name: str) -> str:  # the op's own formula, from its docstring
+        op = getattr(Value, name, None)
+        return "a: no activation" if op is None else op.__doc__.strip().splitlines()[0]
+
+    return "\n\n".join([
+        "# Names you can choose",
+        ("The data sets, optimizers, activations and losses that `python demo.py`'s options, "
+         "the playground's menus and `nn.registry` take, all read from one table "
+         "(`nn/registry.py`). A name that is not here is an error everywhere. This page is "
+         "`nn.registry.names_page()`, and a test keeps the two the same."),
+        "## Data sets (`--dataset`, `registry.dataset(name)`)",
+        table("what it is", ((n, what(d)) for n, d in DATASETS.items())),
+        "## Optimizers (`--optimizer`, `registry.optimizer(name, params, lr)`)",
+        table("what it does", ((n, o.summary) for n, o in OPTIMIZERS.items())),
+        "## Activations (`--activation`, `MLP(..., activation=name)`)",
+        table("what it computes", ((n, activation_text(n)) for n in ACTIVATIONS)),
+        "## Losses (`--loss`, `nn.training`)",
+        table("what the model's outputs are", LOSSES.items()),
+    ]) + "\n"

@@ -248,7 +248,7 @@ def broken_links(page: Path) -> list[str]:
     return broken
 
 
-BACK_MATTER = [DOCS / "formulas.md", DOCS / "glossary.md"]
+BACK_MATTER = [DOCS / "formulas.md", DOCS / "glossary.md", DOCS / "names.md"]
 MARKDOWN = [DOCS / "README.md", *PAGES, *BACK_MATTER, ROOT / "README.md"]
 
 
@@ -712,3 +712,16 @@ if __name__ == "__main__":
                 print(f"{page.relative_to(ROOT)}: {'updated' if update(page) else 'unchanged'}")
         finally:
             os.chdir(here)
+
+
+def test_the_names_page_lists_exactly_the_registry(monkeypatch):
+    from nn import optim, registry
+
+    rewrite = ("python -c \"from nn import registry; print(registry.names_page(), end='')\" "
+               "> docs/names.md")
+    assert (DOCS / "names.md").read_text(encoding="utf-8") == registry.names_page(), rewrite
+    # A name added to the registry alone is on the page (and in demo and the playground,
+    # tests/test_registry.py): the page has no list of its own to forget.
+    monkeypatch.setitem(registry.OPTIMIZERS, "nesterov", registry.OptimizerEntry(
+        optim.SGD, {"momentum": 0.9, "nesterov": True}, "SGD with Nesterov momentum"))
+    assert "| `nesterov` | SGD with Nesterov momentum |" in registry.names_page()
