@@ -25,40 +25,13 @@ import time
 from pathlib import Path
 
 import pytest
+from served_playground import call, host, running
 
 from playground import server as server_module
-from playground.server import MAX_CONNECTIONS, Playground
+from playground.server import MAX_CONNECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_SECONDS = float(os.environ.get("CHAINRULE_LOAD_SECONDS", "10"))
-
-
-@contextlib.contextmanager
-def running(**options):
-    playground = Playground("127.0.0.1", 0, **options)
-    thread = threading.Thread(target=playground.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield playground
-    finally:
-        playground.shutdown()
-        playground.server_close()
-
-
-def host(server):
-    return f"127.0.0.1:{server.port}"
-
-
-def call(server, method, path, body=None, headers=None, timeout=30):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
-    sent = {"Host": host(server), **({"Content-Type": "application/json"} if body else {})}
-    sent.update(headers or {})
-    connection.request(method, path, body=None if body is None else json.dumps(body),
-                       headers=sent)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, json.loads(data) if data[:1] == b"{" else data
 
 
 def post_text(server, path, body_text, extra=""):
@@ -133,7 +106,7 @@ def test_idle_and_trickling_connections_never_lock_out_a_new_client():
             trickler.start()
             time.sleep(0.5)
             answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(24)]
-            status, answer = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+            status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
         finally:
             stop.set()
             for s in opened:
@@ -156,7 +129,7 @@ def test_bodies_trickling_in_hold_no_request_slot():
             trickler.start()
             time.sleep(0.5)
             answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(5)]
-            status, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+            status, _, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
         finally:
             stop.set()
             for s in slow:
@@ -171,41 +144,41 @@ def test_the_least_recently_used_session_makes_room_and_a_reload_resumes():
     with running(max_sessions=3) as server:
         keys = []
         for _ in range(5):
-            status, answer = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+            status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
             assert status == 200, answer  # never 503: an idle session makes room
             keys.append(answer["session"])
         assert len(server.sessions) == 3
         for evicted in keys[:2]:
-            status, answer = call(server, "GET", f"/api/state?session={evicted}")
+            status, answer, _ = call(server, "GET", f"/api/state?session={evicted}")
             assert status == 404 and answer["parameter"] == "session"
         call(server, "POST", "/api/train", {"session": keys[2], "epochs": 2})
-        status, answer = call(server, "POST", "/api/session", {"session": keys[2]})
+        status, answer, _ = call(server, "POST", "/api/session", {"session": keys[2]})
         assert status == 200 and answer["session"] == keys[2] and answer["resumed"]
         assert answer["state"]["epoch"] == 2  # the reloaded page finds its model where it was
-        status, answer = call(server, "POST", "/api/session",
+        status, answer, _ = call(server, "POST", "/api/session",
                               {"session": keys[0], "settings": {"dataset": "xor"}})
         assert status == 200 and answer["resumed"] is False and answer["session"] != keys[0]
         assert answer["state"]["settings"]["dataset"] == "xor"
-        status, answer = call(server, "POST", "/api/session", {"session": "../etc/passwd"})
+        status, answer, _ = call(server, "POST", "/api/session", {"session": "../etc/passwd"})
         assert status == 400 and answer["parameter"] == "session"
 
 
 def test_a_diverging_session_says_so_and_stays_usable():
     with running() as server:
-        status, answer = call(server, "POST", "/api/session",
+        status, answer, _ = call(server, "POST", "/api/session",
                               {"settings": {"dataset": "sine", "optimizer": "sgd", "lr": 10}})
         key = answer["session"]
         assert answer["state"]["diverged"] is None
         for _ in range(3):
-            status, answer = call(server, "POST", "/api/train", {"session": key, "epochs": 5})
+            status, answer, _ = call(server, "POST", "/api/train", {"session": key, "epochs": 5})
             assert status == 200, answer
         message = answer["state"]["diverged"]
         assert re.fullmatch(r"training diverged at epoch \d+ \(.+\): lower the learning rate",
                             message), message
-        status, answer = call(server, "POST", "/api/configure",
+        status, answer, _ = call(server, "POST", "/api/configure",
                               {"session": key, "settings": {"dataset": "sine", "lr": 0.01}})
         assert status == 200 and answer["state"]["diverged"] is None
-        status, answer = call(server, "POST", "/api/train", {"session": key, "epochs": 2})
+        status, answer, _ = call(server, "POST", "/api/train", {"session": key, "epochs": 2})
         assert status == 200 and answer["trained"] == 2
 
 
