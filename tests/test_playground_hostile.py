@@ -93,47 +93,47 @@ def trickle(server, sockets, stop):
         stop.wait(0.5)
 
 
+def new_clients_while_trickling(server, opened, trickling, pages):
+    """With ``trickling`` (some of the sockets ``opened``) sending a byte each 0.5 s: the
+    statuses of ``pages`` GET / from new clients, then the (status, answer) of a new
+    session. Every socket of ``opened`` is closed after."""
+    stop = threading.Event()
+    try:
+        trickler = threading.Thread(target=trickle, args=(server, trickling, stop))
+        trickler.start()
+        time.sleep(0.5)
+        answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(pages)]
+        status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+    finally:
+        stop.set()
+        for s in opened:
+            s.close()
+    return answered, status, answer
+
+
 def test_idle_and_trickling_connections_never_lock_out_a_new_client():
     with running(request_seconds=5) as server:
-        opened, stop = [], threading.Event()
-        try:
-            for i in range(MAX_CONNECTIONS + 16):
-                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-                if i % 2:  # half begin a request and trickle its headers, half say nothing
-                    s.sendall(f"GET / HTTP/1.1\r\nHost: {host(server)}\r\n".encode())
-                opened.append(s)
-            trickler = threading.Thread(target=trickle, args=(server, opened[1::2], stop))
-            trickler.start()
-            time.sleep(0.5)
-            answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(24)]
-            status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
-        finally:
-            stop.set()
-            for s in opened:
-                s.close()
+        opened = []
+        for i in range(MAX_CONNECTIONS + 16):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            opened.append(s)
+            if i % 2:  # half begin a request and trickle its headers, half say nothing
+                s.sendall(f"GET / HTTP/1.1\r\nHost: {host(server)}\r\n".encode())
+        answered, status, answer = new_clients_while_trickling(server, opened, opened[1::2], 24)
     assert answered == [200] * 24
     assert status == 200 and "session" in answer
 
 
 def test_bodies_trickling_in_hold_no_request_slot():
     with running(request_seconds=30) as server:
-        slow, stop = [], threading.Event()
-        try:
-            for _ in range(server_module.MAX_BUSY):  # each announces 16,000 bytes, sends 1
-                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-                s.sendall(f"POST /api/session HTTP/1.1\r\nHost: {host(server)}\r\n"
-                          f"Content-Type: application/json\r\nContent-Length: 16000\r\n\r\n"
-                          f"{{".encode())
-                slow.append(s)
-            trickler = threading.Thread(target=trickle, args=(server, slow, stop))
-            trickler.start()
-            time.sleep(0.5)
-            answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(5)]
-            status, _, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
-        finally:
-            stop.set()
-            for s in slow:
-                s.close()
+        slow = []
+        for _ in range(server_module.MAX_BUSY):  # each announces 16,000 bytes, sends 1
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            slow.append(s)
+            s.sendall(f"POST /api/session HTTP/1.1\r\nHost: {host(server)}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: 16000\r\n\r\n"
+                      f"{{".encode())
+        answered, status, _ = new_clients_while_trickling(server, slow, slow, 5)
     assert answered == [200] * 5 and status == 200
 
 
