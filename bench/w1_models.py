@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bench.moons import REG, SIZES, Layer, flat
+from bench.moons import REG, SIZES, Layer, flat, learning_rate
 from bench.w1_by_hand import ByHandMoons
 
 
@@ -33,6 +33,19 @@ def count_reachable(root: Any, parents_of: Callable[[Any], Iterable[Any]]) -> in
                 seen.add(id(parent))
                 stack.append(parent)
     return len(seen)
+
+
+def step_history(model: Any, steps: int) -> list[tuple[float, list[float]]]:
+    """(loss, gradients) of each of ``model``'s first ``steps`` steps of the demo's training,
+    the step at the top of this module with micrograd's schedule ``moons.learning_rate``."""
+    history = []
+    for k in range(steps):
+        loss = model.forward()
+        model.zero_grad()
+        model.backward(loss)
+        history.append((model.loss_value(loss), model.gradients()))
+        model.update(learning_rate(k))
+    return history
 
 
 def _load_into_nn(model: Any, layers: list[Layer]) -> None:

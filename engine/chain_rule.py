@@ -21,6 +21,8 @@ storage directly, and skips nodes whose gradient is 0); a property test
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from engine.tape import creation_number
 from engine.value import Value
 
@@ -52,11 +54,22 @@ def backward_order(root: Value) -> list[Value]:
 def newest_first(root: Value) -> list[Value]:
     """Root and every node it depends on, newest first: each node before its inputs.
 
-    The nodes are found by following ``parents`` with a stack (no recursion, so a chain a
-    million nodes deep works too), then sorted by creation, newest first. Any order that
-    puts users before their inputs would give the right gradients; this one is PyTorch's,
-    so a gradient that sums several terms adds them in PyTorch's order, to the same bits.
+    The nodes are found by ``depends_on`` and sorted by creation, newest first. Any order
+    that puts users before their inputs would give the right gradients; this one is
+    PyTorch's, so a gradient that sums several terms adds them in PyTorch's order, to the
+    same bits.
     """
+    return sorted(depends_on(root), key=creation_number, reverse=True)
+
+
+def depends_on(root: Value) -> Iterator[Value]:
+    """Root, then every node it depends on, each once, as they are found.
+
+    The nodes are found by following ``parents`` with a stack, not by recursion, so a chain
+    a million nodes deep works too. A caller may stop early (``viz.trace`` refuses a graph
+    too large to draw as soon as it has seen too many nodes).
+    """
+    yield root
     seen = {root}
     stack = [root]
     while stack:
@@ -64,7 +77,7 @@ def newest_first(root: Value) -> list[Value]:
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
-    return sorted(seen, key=creation_number, reverse=True)
+                yield parent
 
 
 def contributions(node: Value, upstream: float) -> tuple[float, ...]:

@@ -88,9 +88,12 @@ def _spread(angle_range: float, m: int, endpoint: bool) -> list[float]:
     return [angle_range * i / steps if steps else 0.0 for i in range(m)]
 
 
-def _class_sizes(n: int, k: int) -> list[int]:
+def _class_sizes(n: int, k: int, name: str, part: str) -> list[int]:
     """``n`` points shared by ``k`` classes as evenly as possible (the first classes get the
-    remainder, as in scikit-learn's ``make_blobs``)."""
+    remainder, as in scikit-learn's ``make_blobs``). ``k`` is the argument ``name``; a
+    ValueError says so when some ``part`` (a blob, an arm) would get no point."""
+    if n < k:
+        raise ValueError(f"n={n} is smaller than {name}={k}: every {part} needs a point")
     return [n // k + (1 if c < n % k else 0) for c in range(k)]
 
 
@@ -162,12 +165,11 @@ def make_blobs(
     n = _check_count("n", n)
     centers = _check_count("centers", centers)
     std = _check_real("std", std)
-    if n < centers:
-        raise ValueError(f"n={n} is smaller than centers={centers}: every blob needs a point")
+    sizes = _class_sizes(n, centers, "centers", "blob")
     rng = random.Random(_check_seed(seed))
     X: Rows = []
     y: Labels = []
-    for c, size in enumerate(_class_sizes(n, centers)):
+    for c, size in enumerate(sizes):
         angle = math.pi / 2 + 2 * math.pi * c / centers
         cx, cy = 5.0 * math.cos(angle), 5.0 * math.sin(angle)
         X += [[cx + rng.gauss(0.0, std), cy + rng.gauss(0.0, std)] for _ in range(size)]
@@ -189,12 +191,11 @@ def make_spiral(
     n = _check_count("n", n)
     classes = _check_count("classes", classes)
     noise = _check_real("noise", noise)
-    if n < classes:
-        raise ValueError(f"n={n} is smaller than classes={classes}: every arm needs a point")
+    sizes = _class_sizes(n, classes, "classes", "arm")
     rng = random.Random(_check_seed(seed))
     X: Rows = []
     y: Labels = []
-    for c, size in enumerate(_class_sizes(n, classes)):
+    for c, size in enumerate(sizes):
         for r in _spread(1.0, size, endpoint=True):
             theta = 4.0 * c + 4.0 * r + (rng.gauss(0.0, noise) if noise else 0.0)
             X.append([r * math.sin(theta), r * math.cos(theta)])

@@ -11,26 +11,15 @@ from __future__ import annotations
 import pytest
 
 from bench import w1_models
-from bench.moons import initial_weights, learning_rate, make_moons
+from bench.moons import initial_weights, make_moons
 from bench.w1_by_hand import ByHandMoons
-
-
-def _train(model, steps):
-    """(loss, gradients) of each step, training as the benchmark does."""
-    history = []
-    for k in range(steps):
-        loss = model.forward()
-        model.zero_grad()
-        model.backward(loss)
-        history.append((model.loss_value(loss), model.gradients()))
-        model.update(learning_rate(k))
-    return history
+from bench.w1_models import step_history
 
 
 def test_by_hand_gives_chainrules_losses_and_gradients_step_after_step():
     xs, ys = make_moons()
-    by_hand = _train(ByHandMoons(initial_weights(), xs, ys), 6)
-    chainrule = _train(w1_models.ChainruleBatched(initial_weights(), xs, ys), 6)
+    by_hand = step_history(ByHandMoons(initial_weights(), xs, ys), 6)
+    chainrule = step_history(w1_models.ChainruleBatched(initial_weights(), xs, ys), 6)
     for (loss, grads), (their_loss, their_grads) in zip(by_hand, chainrule, strict=True):
         assert loss == pytest.approx(their_loss, rel=1e-13, abs=1e-15)
         assert len(grads) == len(their_grads) == 337

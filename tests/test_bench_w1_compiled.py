@@ -6,19 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bench import w1_models
-from bench.moons import initial_weights, learning_rate, make_moons
+from bench.moons import initial_weights, make_moons
+from bench.w1_models import step_history
 
 
-def _train(model, steps):
-    """(loss, gradients) of each step as hex strings, training as the benchmark does."""
-    history = []
-    for k in range(steps):
-        loss = model.forward()
-        model.zero_grad()
-        model.backward(loss)
-        history.append([x.hex() for x in (model.loss_value(loss), *model.gradients())])
-        model.update(learning_rate(k))
-    return history
+def bits(history):
+    """Each step's loss and gradients as hex strings: equal only if equal bit for bit."""
+    return [[x.hex() for x in (loss, *gradients)] for loss, gradients in history]
 
 
 @pytest.mark.parametrize("sizes", [(2, 16, 16, 1), (2, 32, 32, 1), (2, 5, 1)])
@@ -26,6 +20,6 @@ def test_the_compiled_step_is_w1_batched_bit_for_bit_step_after_step(sizes, monk
     xs, ys = make_moons()
     layers = initial_weights(sizes)
     monkeypatch.setattr(w1_models, "SIZES", sizes)  # ChainruleBatched builds SIZES's MLP
-    compiled = _train(w1_models.ChainruleCompiled(layers, xs, ys), 40)
-    eager = _train(w1_models.ChainruleBatched(layers, xs, ys), 40)
+    compiled = bits(step_history(w1_models.ChainruleCompiled(layers, xs, ys), 40))
+    eager = bits(step_history(w1_models.ChainruleBatched(layers, xs, ys), 40))
     assert compiled == eager

@@ -6,7 +6,6 @@ running server: every endpoint, every error, and a catalogue of hostile requests
 which another page's training still converges.
 """
 
-import contextlib
 import http.client
 import json
 import math
@@ -15,6 +14,7 @@ import threading
 import time
 
 import pytest
+from served_playground import call, running
 
 from nn import MLP, training
 from playground import chain_rule, views
@@ -270,39 +270,10 @@ def test_two_pages_training_at_once_get_the_numbers_each_gets_alone():
 # ---- HTTP ----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def running(**options):
-    """A playground serving on a free port in a background thread, stopped after."""
-    playground = Playground("127.0.0.1", 0, **options)
-    thread = threading.Thread(target=playground.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield playground
-    finally:
-        playground.shutdown()
-        playground.server_close()
-
-
 @pytest.fixture(scope="module")
 def server():
     with running(max_sessions=32) as playground:
         yield playground
-
-
-def call(server, method, path, body=None, headers=None, raw=None):
-    """(status, decoded JSON or bytes, headers) of one request on a fresh connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    sent = {"Host": f"127.0.0.1:{server.port}"}
-    if body is not None or raw is not None:
-        sent["Content-Type"] = "application/json"
-    sent.update(headers or {})
-    payload = raw if raw is not None else (None if body is None else json.dumps(body))
-    connection.request(method, path, body=payload, headers=sent)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    kind = response.getheader("Content-Type", "")
-    return response.status, json.loads(data) if "json" in kind else data, response
 
 
 def new_page(server, **settings):

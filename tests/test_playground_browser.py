@@ -17,7 +17,8 @@ import time
 
 import pytest
 from chromium import chromium_fixture, needs_chromium, png_pixels
-from test_playground import running
+from served_playground import running
+from static_site import wait_until
 
 from nn.registry import ACTIVATIONS
 
@@ -36,15 +37,6 @@ def read_number(browser, element_id):
         return float(text)
     except ValueError:
         return float("nan")
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def frames(browser):

@@ -25,40 +25,13 @@ import time
 from pathlib import Path
 
 import pytest
+from served_playground import call, host, running
 
 from playground import server as server_module
-from playground.server import MAX_CONNECTIONS, Playground
+from playground.server import MAX_CONNECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_SECONDS = float(os.environ.get("CHAINRULE_LOAD_SECONDS", "10"))
-
-
-@contextlib.contextmanager
-def running(**options):
-    playground = Playground("127.0.0.1", 0, **options)
-    thread = threading.Thread(target=playground.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield playground
-    finally:
-        playground.shutdown()
-        playground.server_close()
-
-
-def host(server):
-    return f"127.0.0.1:{server.port}"
-
-
-def call(server, method, path, body=None, headers=None, timeout=30):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
-    sent = {"Host": host(server), **({"Content-Type": "application/json"} if body else {})}
-    sent.update(headers or {})
-    connection.request(method, path, body=None if body is None else json.dumps(body),
-                       headers=sent)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, json.loads(data) if data[:1] == b"{" else data
 
 
 def post_text(server, path, body_text, extra=""):
@@ -120,47 +93,47 @@ def trickle(server, sockets, stop):
         stop.wait(0.5)
 
 
+def new_clients_while_trickling(server, opened, trickling, pages):
+    """With ``trickling`` (some of the sockets ``opened``) sending a byte each 0.5 s: the
+    statuses of ``pages`` GET / from new clients, then the (status, answer) of a new
+    session. Every socket of ``opened`` is closed after."""
+    stop = threading.Event()
+    try:
+        trickler = threading.Thread(target=trickle, args=(server, trickling, stop))
+        trickler.start()
+        time.sleep(0.5)
+        answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(pages)]
+        status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+    finally:
+        stop.set()
+        for s in opened:
+            s.close()
+    return answered, status, answer
+
+
 def test_idle_and_trickling_connections_never_lock_out_a_new_client():
     with running(request_seconds=5) as server:
-        opened, stop = [], threading.Event()
-        try:
-            for i in range(MAX_CONNECTIONS + 16):
-                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-                if i % 2:  # half begin a request and trickle its headers, half say nothing
-                    s.sendall(f"GET / HTTP/1.1\r\nHost: {host(server)}\r\n".encode())
-                opened.append(s)
-            trickler = threading.Thread(target=trickle, args=(server, opened[1::2], stop))
-            trickler.start()
-            time.sleep(0.5)
-            answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(24)]
-            status, answer = call(server, "POST", "/api/session", {"settings": {"points": 20}})
-        finally:
-            stop.set()
-            for s in opened:
-                s.close()
+        opened = []
+        for i in range(MAX_CONNECTIONS + 16):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            opened.append(s)
+            if i % 2:  # half begin a request and trickle its headers, half say nothing
+                s.sendall(f"GET / HTTP/1.1\r\nHost: {host(server)}\r\n".encode())
+        answered, status, answer = new_clients_while_trickling(server, opened, opened[1::2], 24)
     assert answered == [200] * 24
     assert status == 200 and "session" in answer
 
 
 def test_bodies_trickling_in_hold_no_request_slot():
     with running(request_seconds=30) as server:
-        slow, stop = [], threading.Event()
-        try:
-            for _ in range(server_module.MAX_BUSY):  # each announces 16,000 bytes, sends 1
-                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-                s.sendall(f"POST /api/session HTTP/1.1\r\nHost: {host(server)}\r\n"
-                          f"Content-Type: application/json\r\nContent-Length: 16000\r\n\r\n"
-                          f"{{".encode())
-                slow.append(s)
-            trickler = threading.Thread(target=trickle, args=(server, slow, stop))
-            trickler.start()
-            time.sleep(0.5)
-            answered = [call(server, "GET", "/", timeout=10)[0] for _ in range(5)]
-            status, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
-        finally:
-            stop.set()
-            for s in slow:
-                s.close()
+        slow = []
+        for _ in range(server_module.MAX_BUSY):  # each announces 16,000 bytes, sends 1
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            slow.append(s)
+            s.sendall(f"POST /api/session HTTP/1.1\r\nHost: {host(server)}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: 16000\r\n\r\n"
+                      f"{{".encode())
+        answered, status, _ = new_clients_while_trickling(server, slow, slow, 5)
     assert answered == [200] * 5 and status == 200
 
 
@@ -171,41 +144,41 @@ def test_the_least_recently_used_session_makes_room_and_a_reload_resumes():
     with running(max_sessions=3) as server:
         keys = []
         for _ in range(5):
-            status, answer = call(server, "POST", "/api/session", {"settings": {"points": 20}})
+            status, answer, _ = call(server, "POST", "/api/session", {"settings": {"points": 20}})
             assert status == 200, answer  # never 503: an idle session makes room
             keys.append(answer["session"])
         assert len(server.sessions) == 3
         for evicted in keys[:2]:
-            status, answer = call(server, "GET", f"/api/state?session={evicted}")
+            status, answer, _ = call(server, "GET", f"/api/state?session={evicted}")
             assert status == 404 and answer["parameter"] == "session"
         call(server, "POST", "/api/train", {"session": keys[2], "epochs": 2})
-        status, answer = call(server, "POST", "/api/session", {"session": keys[2]})
+        status, answer, _ = call(server, "POST", "/api/session", {"session": keys[2]})
         assert status == 200 and answer["session"] == keys[2] and answer["resumed"]
         assert answer["state"]["epoch"] == 2  # the reloaded page finds its model where it was
-        status, answer = call(server, "POST", "/api/session",
+        status, answer, _ = call(server, "POST", "/api/session",
                               {"session": keys[0], "settings": {"dataset": "xor"}})
         assert status == 200 and answer["resumed"] is False and answer["session"] != keys[0]
         assert answer["state"]["settings"]["dataset"] == "xor"
-        status, answer = call(server, "POST", "/api/session", {"session": "../etc/passwd"})
+        status, answer, _ = call(server, "POST", "/api/session", {"session": "../etc/passwd"})
         assert status == 400 and answer["parameter"] == "session"
 
 
 def test_a_diverging_session_says_so_and_stays_usable():
     with running() as server:
-        status, answer = call(server, "POST", "/api/session",
+        status, answer, _ = call(server, "POST", "/api/session",
                               {"settings": {"dataset": "sine", "optimizer": "sgd", "lr": 10}})
         key = answer["session"]
         assert answer["state"]["diverged"] is None
         for _ in range(3):
-            status, answer = call(server, "POST", "/api/train", {"session": key, "epochs": 5})
+            status, answer, _ = call(server, "POST", "/api/train", {"session": key, "epochs": 5})
             assert status == 200, answer
         message = answer["state"]["diverged"]
         assert re.fullmatch(r"training diverged at epoch \d+ \(.+\): lower the learning rate",
                             message), message
-        status, answer = call(server, "POST", "/api/configure",
+        status, answer, _ = call(server, "POST", "/api/configure",
                               {"session": key, "settings": {"dataset": "sine", "lr": 0.01}})
         assert status == 200 and answer["state"]["diverged"] is None
-        status, answer = call(server, "POST", "/api/train", {"session": key, "epochs": 2})
+        status, answer, _ = call(server, "POST", "/api/train", {"session": key, "epochs": 2})
         assert status == 200 and answer["trained"] == 2
 
 

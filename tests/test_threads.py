@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -35,6 +35,16 @@ from engine.mode import current, is_anomaly_enabled
 from nn import MLP, data, losses, optim
 
 STEPS = 60
+
+
+def run_in_threads(work: Callable[..., None], arguments: Iterable[tuple]) -> None:
+    """``work(*args)`` for each ``args`` of ``arguments``, each in a thread of its own, all at
+    once; returns when every thread has ended."""
+    threads = [threading.Thread(target=work, args=args) for args in arguments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def this_tape():
@@ -105,11 +115,7 @@ def test_k_models_in_k_threads_give_the_bits_of_training_them_in_turn(
         except Exception as error:  # noqa: BLE001 (compared below, not lost in the thread)
             in_threads[i] = error
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(seeds))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work, [(i,) for i in range(len(seeds))])
     assert in_threads == in_turn
 
 
@@ -209,11 +215,7 @@ def test_one_decorated_function_called_from_two_threads_restores_each_thread():
         evaluate()
         after[name] = is_grad_enabled()
 
-    threads = [threading.Thread(target=work, args=(name,)) for name in "ab"]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work, [(name,) for name in "ab"])
     assert after == {"a": True, "b": True}
     assert is_grad_enabled()
 
@@ -225,12 +227,8 @@ def test_a_graph_built_across_two_threads_gets_the_gradient_of_one_built_in_one(
         h_maker(lambda: made.setdefault("h", (x * 3.0).tanh()))
         return made["h"] * x, x
 
-    def in_another_thread(build: Callable[[], None]) -> None:
-        worker = threading.Thread(target=build)
-        worker.start()
-        worker.join()
-
-    y, x = y_and_x(in_another_thread)  # h is on the other thread's tape, not on ours
+    # h is on the other thread's tape, not on ours
+    y, x = y_and_x(lambda build: run_in_threads(build, [()]))
     y.backward()
     y1, x1 = y_and_x(lambda build: build())
     y1.backward()
@@ -293,11 +291,7 @@ def test_an_ended_thread_leaves_no_tape_behind():
         theirs.append(current().tape)
         Value(3.0) * 4.0  # left on the tape when the thread ends
 
-    workers = [threading.Thread(target=work) for _ in range(20)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    run_in_threads(work, [()] * 20)
 
     def still_open() -> int:
         tape.open_tapes()  # retires the tapes of threads that have ended
@@ -326,11 +320,7 @@ def test_threads_backpropagating_into_shared_parameters_add_every_contribution(s
     assert any(g != 0.0 for g in alone)
     for run in range(40):
         model.zero_grad()
-        workers = [threading.Thread(target=one_backward) for _ in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        run_in_threads(one_backward, [()] * 4)
         for i, (p, g) in enumerate(zip(params, alone)):
             # the order of the four sums may change the last bits (the output bias's gradient
             # is a sum that cancels to about 1e-17)
@@ -355,11 +345,7 @@ def test_backward_passes_that_wait_inside_a_derivative_neither_block_nor_lose_an
         y = waits + w * 3.0  # backward gives w its 3.0, then waits in the derivative
         y.backward()
 
-    workers = [threading.Thread(target=one_backward) for _ in range(4)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
+    run_in_threads(one_backward, [()] * 4)
     assert w.grad == 4 * 3.0
 
 
@@ -380,11 +366,7 @@ def test_an_ended_thread_frees_its_nodes_without_waiting_for_a_backward():
             Value(1.0)  # and a leaf
 
     for _ in range(2):
-        workers = [threading.Thread(target=work) for _ in range(20)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        run_in_threads(work, [()] * 20)
     deadline = time.monotonic() + 10  # a thread's state may be freed just after join()
     while live_values() - before > 1_000 and time.monotonic() < deadline:
         time.sleep(0.05)

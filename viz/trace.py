@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine import Value, backward_order, contributions, local_derivatives
+from engine.chain_rule import depends_on
 from engine.tape import creation_number  # the engine's creation order, for sorting only
 
 # ---- the graph -------------------------------------------------------------------------------
@@ -61,19 +62,15 @@ def trace(root: Value, max_nodes: int | None = None) -> Trace:
     """
     if type(root) is not Value:
         raise TypeError(f"expected a Value to draw, not {type(root).__name__}")
-    seen = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-                if max_nodes is not None and len(seen) > max_nodes:
-                    raise ValueError(
-                        f"this graph has more than max_nodes={max_nodes} Values, too many to "
-                        f"read in one picture; draw a smaller graph (one neuron, or the loss "
-                        f"of one sample on a tiny model) or pass a larger max_nodes"
-                    )
+    seen = []
+    for value in depends_on(root):
+        seen.append(value)
+        if max_nodes is not None and len(seen) > max_nodes:
+            raise ValueError(
+                f"this graph has more than max_nodes={max_nodes} Values, too many to "
+                f"read in one picture; draw a smaller graph (one neuron, or the loss "
+                f"of one sample on a tiny model) or pass a larger max_nodes"
+            )
     values = tuple(sorted(seen, key=creation_number))
     names = {value: f"v{i}" for i, value in enumerate(values)}
     edges = tuple(
