@@ -103,11 +103,34 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """
     with open(path, encoding="utf-8") as file:
         try:
-            return json.load(file, parse_int=_int_or_float)
+            document = json.load(file, parse_int=_int_or_float)
         except ValueError as error:  # json.JSONDecodeError and UnicodeDecodeError
             raise ValueError(f"{path}: not a valid JSON file ({shown(str(error))})") from None
-        except RecursionError:
-            raise ValueError(f"{path}: not a model file (JSON nested too deeply)") from None
+        except RecursionError:  # CPython's reader recurses; others may read deeper
+            document = None
+    if document is None or _deeper_than(document, MAX_DEPTH):
+        raise ValueError(f"{path}: not a model file (JSON nested too deeply: a model file "
+                         f"nests at most {MAX_DEPTH} levels)")
+    return document
+
+
+MAX_DEPTH = 64
+"""How deep a model file's JSON may nest: a Sequential of Sequentials of layers needs a few
+levels per model, so this bounds the work (and the stack) of reading, whatever the Python."""
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """True when lists and objects nest more than ``limit`` levels in ``document`` (a walk with
+    an explicit stack: it must not recurse into the very nesting it measures)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _int_or_float(text: str) -> int | float:

@@ -53,9 +53,9 @@ def test_a_file_holding_fewer_numbers_than_its_config_still_names_the_missing_te
         MLP.load(path)
 
 
-def deep_config(path):
+def deep_config(path, depth=5000):
     path.write_text('{"format":"chainrule.model","version":1,"class":"MLP","config":'
-                    + "[" * 5000 + "]" * 5000 + ',"state":{}}')
+                    + "[" * depth + "]" * depth + ',"state":{}}')
 
 
 def long_integer_in_config(path):
