@@ -166,8 +166,9 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
     same loss, gradients and parameters, bit for bit, several times faster. It is built
     once per model shape, loss and l2, checked against the eager step on its first batch,
     and falls back to eager steps (with a ``CompileFallback`` warning) where it cannot
-    give the same bits: the losses that choose a formula from the numbers (bce,
-    bce-probabilities, cross-entropy) and the L1 penalty.
+    give the same bits: bce-probabilities, whose log clamp chooses from the numbers in
+    Python (hinge, bce, cross-entropy, mse and l1 compile, with either penalty). A batch
+    with a target the step has no branch for (bce's soft label 0.3) takes an eager step.
     """
     _check_loss(loss)
     _check_split(X, y)
