@@ -241,3 +241,11 @@ def test_a_detached_max_is_recomputed_for_every_input_and_sends_nothing_back():
     a, b, c = Value(3.0), Value(1.0), Value(2.0)
     detached_max([a, b, c]).backward()
     assert (a.grad, b.grad, c.grad) == (0.0, 0.0, 0.0)
+
+
+def test_scale_by_sign_takes_its_nonnegative_slope_at_zero_in_the_program_too():
+    """-|z| as the stable bce writes it: slope -1 at 0 (abs's sign would give 0 there)."""
+    program = trace(lambda z: z.scale_by_sign(-1.0, 1.0), 0.5)
+    for z, slope in [(0.0, -1.0), (-0.0, -1.0), (2.0, -1.0), (-2.0, 1.0)]:
+        assert program(z)[1] == (slope,) and program.verify(z)
+    assert math.isnan(program(math.nan)[0]) and program(math.nan)[1] == (1.0,)
