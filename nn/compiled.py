@@ -109,7 +109,8 @@ class CompiledStep:
                  classes: tuple[float, ...] | None = None, mean: str = "div",
                  name: str = "model") -> None:
         """Trace ``term(point, target)`` (a point's loss term: Values in, from the model
-        whose ``params`` these are) and ``tail(mean)`` (the objective from the batch's
+        whose ``params`` these are; or the pair (term, the model's output at the point),
+        for ``forward`` to return the outputs too) and ``tail(mean)`` (the objective from the batch's
         mean term), and write the step that loops over the points.
 
         ``classes``: the targets, when a target is a constant of the term (one copy of the
@@ -127,11 +128,15 @@ class CompiledStep:
         for target in classes or (0.0,):
             t = Value(target) if classes is None else target
             with whole_graphs():
-                root = term(list(point), t)
+                made = term(list(point), t)
+            root, output = made if isinstance(made, tuple) else (made, None)
             inputs = [*params, *point] + ([t] if classes is None else [])
             writer = GraphWriter(root, inputs, [*names, *x_names] + (["t"] if classes is None
                                                                     else []), wrt=params)
-            bodies.append((target, writer, writer.body("g_term", accumulate_inputs=True)))
+            body = writer.body("g_term", accumulate_inputs=True)
+            shown = (f"[{', '.join(writer.value(v) for v in output)}]"
+                     if isinstance(output, list) else writer.value(output))
+            bodies.append((target, writer, body, shown))
         # The penalty and the mean, traced with the mean as an input that stands for it.
         data_loss = Value(0.0)
         with whole_graphs():
@@ -141,12 +146,12 @@ class CompiledStep:
         self.source = _step_source(names, x_names, classes, bodies, tail_writer, objective,
                                    tail_forward, tail_backward, tail_assigned, params, mean)
         namespace: dict[str, Any] = {}
-        for _, writer, _ in bodies:
+        for _, writer, _, _ in bodies:
             namespace.update(writer.rules)
         code = compile(self.source, f"<training step of {name}>", "exec")
         exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
         self._step = namespace["step"]
-        self._mean_loss = namespace["mean_loss"]
+        self._forward = namespace["forward"]
         self.classes = classes
         self.checked = False
 
@@ -157,9 +162,10 @@ class CompiledStep:
         + l1 * l1_penalty(model)`` (each penalty only when its strength is above 0)."""
         from nn.training import batch_loss, l1_penalty, l2_penalty
 
-        def term(point: list[Value], target: Any) -> Value:
-            mean = batch_loss(loss, [model(point)], [target])
-            return mean._a._a[0]  # batch_loss(...) is vsum([term]) / 1: the point's term
+        def term(point: list[Value], target: Any) -> tuple[Value, Any]:
+            output = model(point)
+            mean = batch_loss(loss, [output], [target])
+            return mean._a._a[0], output  # batch_loss(...) is vsum([term]) / 1: the term
 
         def tail(mean: Value) -> Value:  # as the eager step writes it (nn.training)
             objective = mean + l2 * l2_penalty(model) if l2 > 0 else mean
@@ -181,11 +187,12 @@ class CompiledStep:
         the mean term, the objective (with the penalty) and each parameter's sum."""
         return self._step(X, T, [p.data for p in params])
 
-    def mean_loss(self, params: Sequence[Value], X: Sequence[Sequence[float]],
-                  T: Sequence[Any]) -> float:
-        """The mean loss over the rows (X, T) at these parameters, the forward alone: the
-        number ``evaluate(...)["loss"]`` gives (without the penalties), bit for bit."""
-        return self._mean_loss(X, T, [p.data for p in params])
+    def forward(self, params: Sequence[Value], X: Sequence[Sequence[float]],
+                T: Sequence[Any]) -> tuple[float, list]:
+        """The forward alone, at these parameters: the mean loss over the rows (X, T), the
+        number ``evaluate(...)["loss"]`` gives (without the penalties), and the model's
+        output at each row as floats (``training.scores``'s), bit for bit."""
+        return self._forward(X, T, [p.data for p in params])
 
     def check(self, model: Module, l2: float, xb: Sequence[Sequence[float]], yb: Sequence[Any],
               value: float) -> None:
@@ -220,7 +227,7 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
                  mean_form: str) -> str:
     unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
     forward, backward, forward_only = [], [], []
-    for k, (target, writer, (fwd, bwd, _)) in enumerate(bodies):
+    for k, (target, writer, (fwd, bwd, _), shown) in enumerate(bodies):
         saved = sorted(set(re.findall(r"\b[vz]\d+\b", "\n".join(bwd))), key=_local_order)
         keep = f"saved.append(({', '.join(saved)}{',' if len(saved) == 1 else ''}))"
         term = writer.value(writer.root)
@@ -228,7 +235,7 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         restore = [f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = saved[i]"] if saved \
             else []
         back = [*restore, *bwd]
-        alone = [*fwd, f"total += {term}"]
+        alone = [*fwd, f"total += {term}", f"outputs.append({shown})"]
         if classes is None:
             forward += branch
             backward += back
@@ -280,15 +287,16 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})",
         "",
         "",
-        "def mean_loss(X, T, P):",
-        "    # the forward alone: the batch's mean loss, as evaluate() computes it",
+        "def forward(X, T, P):",
+        "    # the forward alone: the mean loss, as evaluate() computes it, and the outputs",
         *_busiest_first(forward_only),
         f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P",
         "    total = 0.0",
+        "    outputs = []",
         "    for x, t in zip(X, T):",
         f"        {unpack}",
         *("        " + line for line in forward_only),
-        "    return div(total, float(len(X)))",
+        "    return div(total, float(len(X))), outputs",
         "",
     ]
     return "\n".join(lines)

@@ -45,6 +45,7 @@ __all__ = [
     "is_regression",
     "l1_penalty",
     "l2_penalty",
+    "measure",
     "predict",
     "scores",
     "train_epoch",
@@ -277,8 +278,17 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str, *,
     _check_split(X, y)
     with no_grad():
         outputs = model([list(x) for x in X])
-        result = {"loss": batch_loss(loss, outputs, y).data}
-    row_scores = _floats(outputs)
+        value = batch_loss(loss, outputs, y).data
+    return measure(_floats(outputs), y, loss, value, with_predictions=with_predictions)
+
+
+def measure(row_scores: list[float] | list[list[float]], y: Targets, loss: str,
+            mean_loss: float, *, with_predictions: bool = False) -> dict[str, Any]:
+    """``evaluate``'s answer from the model's outputs on the rows (as ``scores`` gives
+    them) and the mean loss there: for outputs computed another way, such as a compiled
+    step's forward (``nn.compiled``), which gives the very same numbers."""
+    _check_loss(loss)
+    result: dict[str, Any] = {"loss": mean_loss}
     predictions = predict(row_scores, loss)
     if with_predictions:
         result["predictions"] = predictions

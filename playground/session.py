@@ -22,7 +22,7 @@ from typing import Any
 from engine import no_grad
 from nn import MLP, Linear, data, registry
 from nn.compiled import COMPILED_LOSSES, compiled_step
-from nn.training import evaluate, train_epoch
+from nn.training import evaluate, measure, scores, train_epoch
 from playground import views
 from playground.settings import (
     CUSTOM,
@@ -145,9 +145,9 @@ class Session:
 
         At least one epoch runs (unless ``MAX_EPOCHS`` is reached): a time budget smaller
         than an epoch still moves the model. Training takes compiled steps (``nn.compiled``:
-        the numbers of eager training, bit for bit, several times faster); each epoch's test
-        loss comes from the compiled forward alone, and the test metrics the page shows are
-        measured once, after the last epoch (``evaluate``, whose loss is the same number).
+        the numbers of eager training, bit for bit, several times faster), and the test
+        part is measured after each epoch through the compiled forward alone (the numbers
+        of ``evaluate``); its metrics, once, after the last epoch.
         """
         with self.lock:
             started = time.perf_counter()
@@ -160,24 +160,26 @@ class Session:
                                          self.y_train, self.loss, batch_size=s.batch_size,
                                          seed=s.seed + self.epoch, l2=s.l2, l1=s.l1,
                                          compile=compile)
-                self.history.append((self.epoch, train_loss, self._test_loss(compile)))
+                test_loss, outputs = self._test_forward(compile)
+                self.history.append((self.epoch, train_loss, test_loss))
                 done += 1
                 if time.perf_counter() - started >= seconds:
                     break
             if done:
-                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss,
-                                            with_predictions=True)
+                self.test_scores = measure(outputs, self.y_test, self.loss, test_loss,
+                                           with_predictions=True)
             return done
 
-    def _test_loss(self, compile: bool) -> float:
-        """The mean loss on the test part at the current weights: through the compiled
-        step's forward when there is a checked one, else ``evaluate``'s."""
+    def _test_forward(self, compile: bool) -> tuple[float, list]:
+        """The mean loss on the test part at the current weights and the model's outputs
+        there: through the compiled step's forward when there is a checked one."""
         s = self.settings
         step = compiled_step(self.model, self.loss, s.l2, self.X_test, self.y_test,
                              l1=s.l1) if compile else None
         if step is not None and step.checked:
-            return step.mean_loss(self.model.parameters(), self.X_test, self.y_test)
-        return evaluate(self.model, self.X_test, self.y_test, self.loss)["loss"]
+            return step.forward(self.model.parameters(), self.X_test, self.y_test)
+        outputs = scores(self.model, self.X_test)
+        return evaluate(self.model, self.X_test, self.y_test, self.loss)["loss"], outputs
 
     def linear_steps(self) -> list[tuple[Linear, str | None]]:
         """The model's Linear layers, each with the activation fused into it (None for the

@@ -317,7 +317,8 @@ MUTANTS: list[Mutant] = [
        '_TARGETS_AS_CONSTANTS = {"hinge": (0, 1), "bce": (0, 1)}',
        '_TARGETS_AS_CONSTANTS = {"hinge": (0, 1)}', "test_compiled_training.py"),
     _m("compiled: the mean loss forgets the last point", "nn/compiled.py",
-       '        alone = [*fwd, f"total += {term}"]', '        alone = [*fwd, f"total = {term}"]',
+       'alone = [*fwd, f"total += {term}", f"outputs.append({shown})"]',
+       'alone = [*fwd, f"total = {term}", f"outputs.append({shown})"]',
        "test_playground.py"),
 ]
 
