@@ -135,7 +135,8 @@ class CompiledStep:
                                                                     else []), wrt=params)
             body = writer.body("g_term", accumulate_inputs=True)
             shown = (f"[{', '.join(writer.value(v) for v in output)}]"
-                     if isinstance(output, list) else writer.value(output))
+                     if isinstance(output, list) else
+                     "None" if output is None else writer.value(output))
             bodies.append((target, writer, body, shown))
         # The penalty and the mean, traced with the mean as an input that stands for it.
         data_loss = Value(0.0)
