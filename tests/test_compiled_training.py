@@ -23,6 +23,14 @@ def train(model_factory, loss, X, y, *, epochs, compile, l2=0.0, l1=0.0, optimiz
     return losses, [p.data for p in model.parameters()]
 
 
+def train_model(model_factory, loss, X, y, *, epochs, lr):
+    model = model_factory()
+    opt = optim.SGD(model.parameters(), lr=lr)
+    for e in range(epochs):
+        training.train_epoch(model, opt, X, y, loss, batch_size=32, seed=e, compile=True)
+    return model
+
+
 def assert_same_training(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("error", CompileFallback)  # a fallback would prove nothing
@@ -70,9 +78,14 @@ def test_bce_on_logits_over_many_steps_is_bit_identical_to_eager(l1):
 
 
 def test_bce_with_confident_logits_is_bit_identical_to_eager():
-    """Large weights: logits far past +-30, where e^-|z| underflows and a term is 0."""
-    assert_same_training(lambda: MLP(2, [8, 1], activation="relu", seed=2), "bce", *MOONS,
-                         epochs=6, optimizer=optim.SGD, lr=3.0)
+    """Inputs 40 times larger: logits of both signs in the thousands (far past +-30, where
+    e^-|z| is below 1e-13 and underflows to 0 past 745)."""
+    X, y = MOONS
+    wide = [[40 * a, 40 * b] for a, b in X]
+    model = lambda: MLP(2, [8, 1], activation="relu", seed=2)
+    assert_same_training(model, "bce", wide, y, epochs=6, lr=0.3)
+    logits = training.scores(train_model(model, "bce", wide, y, epochs=6, lr=0.3), wide)
+    assert min(logits) < -745 and max(logits) > 745
 
 
 @pytest.mark.parametrize("classes", [2, 3])
