@@ -25,7 +25,7 @@ from engine.chain_rule import (
     reference_backward,
 )
 from engine.define import define_op
-from engine.fused import dot, linear, linear_batch, vsum
+from engine.fused import detached_max, dot, linear, linear_batch, vsum
 from engine.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from engine.mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from engine.program import Program, trace
@@ -38,6 +38,7 @@ __all__ = [
     "backward_order",
     "contributions",
     "define_op",
+    "detached_max",
     "detect_anomaly",
     "dot",
     "enable_grad",

@@ -62,6 +62,27 @@ _SUM = Op("sum", "nary", lambda g, out, a, c: [g] * len(a))
 _SUM.source = ("{z}", "{g}", None)  # as a neuron's (below): z = the inputs' sum, each gets g
 
 
+def detached_max(values: Sequence[Value]) -> Value:
+    """max(v1, ..., vn) as a constant: its number is the largest input's, and backward
+    sends nothing through it (d/dvi = 0 for every i, like PyTorch's ``x.max().detach()``).
+
+    For a shift that does not change a gradient, such as the max that log-sum-exp
+    subtracts: log sum_j e^(z_j - m) - (z_c - m) has the same value and gradient for every
+    constant m. It is a node rather than a number read out of ``.data`` so that a compiled
+    program (``engine/program.py``) recomputes it for every input it runs on. Of equal
+    values, or beside a nan, it keeps what Python's ``max`` keeps (the first, unless a
+    later one is greater).
+    """
+    parents = tuple(values)
+    if not parents or any(type(v) is not Value for v in parents):
+        raise TypeError("detached_max() takes a non-empty list of Values")
+    return make_node_n(_DETACHED_MAX, max([v.data for v in parents]), parents, None)
+
+
+_DETACHED_MAX = Op("max (detached)", "nary", lambda g, out, a, c: ())
+_DETACHED_MAX.source = ("max({args})", None, None)  # {args}: the inputs; None: nothing back
+
+
 def _python_sum(terms: Iterable[float], start: float) -> float:
     for t in terms:
         start += t

@@ -73,6 +73,12 @@ def _is_sum(op: Any) -> bool:
     return op.shared is fused._SUM
 
 
+def _sends_back(node: Value) -> bool:
+    """False for a node whose op is a constant to backward() (its template's rule is None)."""
+    source = node._op.source
+    return not (isinstance(source, tuple) and len(source) > 1 and source[1] is None)
+
+
 class GraphWriter:
     """Lowers one traced graph (root, its op nodes, the inputs) to the lines of a program.
 
@@ -93,10 +99,11 @@ class GraphWriter:
             self.grad_name[node] = f"g{k}"
         self.inputs = list(inputs)
         self.rules: dict[str, Any] = {}  # rule_k: an op without a template, called as it is
-        # Which nodes need a gradient: those that depend on an input of wrt.
+        # Which nodes need a gradient: those that depend on an input of wrt, through ops
+        # that send something back (not a detached_max, whose template's rule is None).
         self.needs = set(inputs if wrt is None else wrt)
         for node in ops:
-            if any(p in self.needs for p in node.parents):
+            if _sends_back(node) and any(p in self.needs for p in node.parents):
                 self.needs.add(node)
         self._reach: dict[Value, str | None] = {}
         self._flags: set[Value] = set()
@@ -146,6 +153,9 @@ class GraphWriter:
         if kind == Kind.BINARY:
             forward = source[0].format(a=self.value(node._a), b=self.value(node._b))
             return [f"{v} = {forward}  {comment}"]
+        if "{args}" in source[0]:  # a function of all the inputs (detached_max)
+            args = ", ".join(self.value(p) for p in node._a)
+            return [f"{v} = {source[0].format(args=args)}  {comment}"]
         # n-ary: a sum, or a neuron act(w . x + b), its z summed left to right from 0.0
         if _is_sum(op):
             if node._b is not None:

@@ -310,6 +310,25 @@ class Value:
     _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0 else g * s)
     _LEAKY_RELU.source = ("leaky_relu({a}, {c})", "{g} if {a} > 0 else {g} * {c}")
 
+    def scale_by_sign(self, nonnegative: float, negative: float) -> Value:
+        """a * nonnegative where a >= 0, else a * negative (nan takes the negative side).
+        d/da = nonnegative where a >= 0, else negative.
+
+        A piecewise-linear map whose branch is taken inside the op, so that a compiled
+        program (``engine/program.py``) keeps the choice for every input instead of baking
+        in the one its trace saw. The stable logistic loss is built from two of them:
+        max(z, 0) - z t is ``z.scale_by_sign(1 - t, -t)`` and -|z| is
+        ``z.scale_by_sign(-1.0, 1.0)`` (its slope at 0 is -1, where abs's would be 0).
+        """
+        c = (_constant("nonnegative", nonnegative), _constant("negative", negative))
+        x = self.data
+        return make_node(Value._SCALE_BY_SIGN, x * (c[0] if x >= 0 else c[1]), self, c)
+
+    _SCALE_BY_SIGN = Op("scale_by_sign", "unary",
+                        lambda g, out, a, c: g * (c[0] if data_of(a) >= 0 else c[1]))
+    _SCALE_BY_SIGN.source = ("{a} * ({c[0]} if {a} >= 0 else {c[1]})",
+                             "{g} * ({c[0]} if {a} >= 0 else {c[1]})")
+
     def elu(self, alpha: float = 1.0) -> Value:
         """a where a > 0, else alpha * (e**a - 1).   d/da = 1 where a > 0, else alpha * e**a.
 

@@ -12,11 +12,16 @@ creation order: the penalty, made last, first; then the points, last first), so 
 parameters after any number of steps are bit for bit those of eager training.
 
 The per-point part is traced once from the model and the loss themselves (nothing is
-rewritten by hand); a hinge target is a constant of the loss, so each class gets its own
-copy of the per-point code. Losses that read their inputs' numbers to choose a formula
-(the max a softmax subtracts, the branch of bce's stable form) cannot be traced once for
-every point: for those, and for any step whose first run does not match the eager step
-bit for bit, training stays eager and says so once (``CompileFallback``).
+rewritten by hand); a classification target (hinge, bce, cross-entropy) is a constant of
+the loss, so each class gets its own copy of the per-point code (a batch with another
+target, such as bce's soft label 0.3, takes an eager step). The stable losses choose
+their formula from the numbers inside ops, so the choice is a branch of the program: bce
+on the logit's sign (``Value.scale_by_sign``), cross-entropy the max it subtracts
+(``engine.detached_max``, computed for every point, with nothing sent back through it).
+bce-probabilities still clamps its logs with a Python ``if`` on the numbers, which one
+trace cannot capture for every point: for it, and for any step whose first run does not
+match the eager step bit for bit, training stays eager and says so once
+(``CompileFallback``).
 """
 
 from __future__ import annotations
@@ -26,16 +31,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine import Value
+from engine import Value, no_grad
 from engine.program import HEADER, GraphWriter, literal, same_bits, whole_graphs
 from nn.module import Module
 
 __all__ = ["COMPILED_LOSSES", "CompileFallback", "CompiledStep", "compiled_step"]
 
-COMPILED_LOSSES = ("hinge", "mse", "l1")
+COMPILED_LOSSES = ("hinge", "bce", "cross-entropy", "mse", "l1")
 """The losses whose per-point formula a trace captures for every point."""
 
-_TARGETS_AS_CONSTANTS = {"hinge": (0, 1)}  # the classes; other losses take t as an input
+_TARGETS_AS_CONSTANTS = {"hinge": (0, 1), "bce": (0, 1)}  # the classes; others take t as an input
 _CACHE: dict[Any, CompiledStep | None] = {}
 _CACHE_SIZE = 32
 
@@ -59,32 +64,36 @@ def _shape(tensor: Any) -> Any:
 def compiled_step(model: Module, loss: str, l2: float, xb: Sequence[Sequence[float]],
                   yb: Sequence[Any], l1: float = 0.0) -> CompiledStep | None:
     """The compiled step for this model's structure (built on first use), or None when the
-    step cannot be compiled (a ``CompileFallback`` warning says why, once)."""
+    step cannot be compiled (a ``CompileFallback`` warning says why, once) or when a
+    target of this batch is not one of the classes the step was written for."""
     key = _structure(model, loss, l2, len(xb[0]), l1)
-    if key in _CACHE:
-        return _CACHE[key]
+    step = _CACHE[key] if key in _CACHE else _build(model, loss, l2, len(xb[0]), l1, key)
+    if step is not None and step.classes is not None and not all(
+            t in step.classes for t in yb):
+        return None  # a soft label (bce's 0.3): this batch is an eager step, as it must be
+    return step
+
+
+def _build(model: Module, loss: str, l2: float, width: int, l1: float, key: Any
+           ) -> CompiledStep | None:
     step: CompiledStep | None
-    if l1 > 0:
-        warnings.warn("compile=True: the L1 penalty's sign(w) is not compiled; training "
-                      "eagerly", CompileFallback, stacklevel=3)
-        step = None
-    elif loss not in COMPILED_LOSSES:
+    if loss not in COMPILED_LOSSES:
         warnings.warn(f"compile=True: loss {loss!r} chooses its formula from the numbers it "
-                      "is given (a softmax's max, bce's stable branch), which one trace "
-                      f"cannot capture for every point; training eagerly. Compiled losses: "
-                      f"{', '.join(COMPILED_LOSSES)}", CompileFallback, stacklevel=3)
+                      "is given (the clamp of bce-probabilities' logs), which "
+                      "one trace cannot capture for every point; training eagerly. Compiled "
+                      f"losses: {', '.join(COMPILED_LOSSES)}", CompileFallback, stacklevel=4)
         step = None
     else:
-        step = CompiledStep.for_loss(model, loss, l2, len(xb[0]))
+        step = CompiledStep.for_loss(model, loss, l2, width, l1)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = step
     return step
 
 
-def forget(model: Module, loss: str, l2: float, width: int) -> None:
+def forget(model: Module, loss: str, l2: float, width: int, l1: float = 0.0) -> None:
     """Mark this structure as eager-only (its compiled step did not match the eager one)."""
-    _CACHE[_structure(model, loss, l2, width)] = None
+    _CACHE[_structure(model, loss, l2, width, l1)] = None
 
 
 class CompiledStep:
@@ -100,7 +109,8 @@ class CompiledStep:
                  classes: tuple[float, ...] | None = None, mean: str = "div",
                  name: str = "model") -> None:
         """Trace ``term(point, target)`` (a point's loss term: Values in, from the model
-        whose ``params`` these are) and ``tail(mean)`` (the objective from the batch's
+        whose ``params`` these are; or the pair (term, the model's output at the point),
+        for ``forward`` to return the outputs too) and ``tail(mean)`` (the objective from the batch's
         mean term), and write the step that loops over the points.
 
         ``classes``: the targets, when a target is a constant of the term (one copy of the
@@ -118,11 +128,16 @@ class CompiledStep:
         for target in classes or (0.0,):
             t = Value(target) if classes is None else target
             with whole_graphs():
-                root = term(list(point), t)
+                made = term(list(point), t)
+            root, output = made if isinstance(made, tuple) else (made, None)
             inputs = [*params, *point] + ([t] if classes is None else [])
             writer = GraphWriter(root, inputs, [*names, *x_names] + (["t"] if classes is None
                                                                     else []), wrt=params)
-            bodies.append((target, writer, writer.body("g_term", accumulate_inputs=True)))
+            body = writer.body("g_term", accumulate_inputs=True)
+            shown = (f"[{', '.join(writer.value(v) for v in output)}]"
+                     if isinstance(output, list) else
+                     "None" if output is None else writer.value(output))
+            bodies.append((target, writer, body, shown))
         # The penalty and the mean, traced with the mean as an input that stands for it.
         data_loss = Value(0.0)
         with whole_graphs():
@@ -132,28 +147,39 @@ class CompiledStep:
         self.source = _step_source(names, x_names, classes, bodies, tail_writer, objective,
                                    tail_forward, tail_backward, tail_assigned, params, mean)
         namespace: dict[str, Any] = {}
-        for _, writer, _ in bodies:
+        for _, writer, _, _ in bodies:
             namespace.update(writer.rules)
         code = compile(self.source, f"<training step of {name}>", "exec")
         exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
         self._step = namespace["step"]
+        self._forward = namespace["forward"]
+        self.classes = classes
         self.checked = False
 
     @classmethod
-    def for_loss(cls, model: Module, loss: str, l2: float, width: int) -> CompiledStep:
-        """The step ``train_epoch`` takes: ``batch_loss(loss, ...) + l2 * l2_penalty(model)``."""
-        from nn.training import batch_loss, l2_penalty
+    def for_loss(cls, model: Module, loss: str, l2: float, width: int, l1: float = 0.0
+                 ) -> CompiledStep:
+        """The step ``train_epoch`` takes: ``batch_loss(loss, ...) + l2 * l2_penalty(model)
+        + l1 * l1_penalty(model)`` (each penalty only when its strength is above 0)."""
+        from nn.training import batch_loss, l1_penalty, l2_penalty
 
-        def term(point: list[Value], target: Any) -> Value:
-            mean = batch_loss(loss, [model(point)], [target])
-            return mean._a._a[0]  # batch_loss(...) is vsum([term]) / 1: the point's term
+        def term(point: list[Value], target: Any) -> tuple[Value, Any]:
+            output = model(point)
+            mean = batch_loss(loss, [output], [target])
+            return mean._a._a[0], output  # batch_loss(...) is vsum([term]) / 1: the term
 
-        def tail(mean: Value) -> Value:
-            return mean + l2 * l2_penalty(model) if l2 > 0 else mean
+        def tail(mean: Value) -> Value:  # as the eager step writes it (nn.training)
+            objective = mean + l2 * l2_penalty(model) if l2 > 0 else mean
+            return objective + l1 * l1_penalty(model) if l1 > 0 else objective
 
-        step = cls(model.parameters(), width, term, tail,
-                   classes=_TARGETS_AS_CONSTANTS.get(loss), name=type(model).__name__)
-        step.loss = loss
+        classes = _TARGETS_AS_CONSTANTS.get(loss)
+        if loss == "cross-entropy":  # a class index, one per output of the model
+            with no_grad():
+                outputs = model([0.5] * width)
+            classes = tuple(range(len(outputs) if isinstance(outputs, list) else 1))
+        step = cls(model.parameters(), width, term, tail, classes=classes,
+                   name=type(model).__name__)
+        step.loss, step.l1 = loss, l1
         return step
 
     def __call__(self, params: Sequence[Value], X: Sequence[Sequence[float]], T: Sequence[Any]
@@ -161,6 +187,13 @@ class CompiledStep:
         """The step at these parameters (``model.parameters()`` of any model of this shape):
         the mean term, the objective (with the penalty) and each parameter's sum."""
         return self._step(X, T, [p.data for p in params])
+
+    def forward(self, params: Sequence[Value], X: Sequence[Sequence[float]],
+                T: Sequence[Any]) -> tuple[float, list]:
+        """The forward alone, at these parameters: the mean loss over the rows (X, T), the
+        number ``evaluate(...)["loss"]`` gives (without the penalties), and the model's
+        output at each row as floats (``training.scores``'s), bit for bit."""
+        return self._forward(X, T, [p.data for p in params])
 
     def check(self, model: Module, l2: float, xb: Sequence[Sequence[float]], yb: Sequence[Any],
               value: float) -> None:
@@ -176,7 +209,7 @@ class CompiledStep:
         if same_bits(got, value) and all(same_bits(0.0 + s, w) for s, w in zip(sums, want)):
             self.checked = True
             return
-        forget(model, self.loss, l2, len(xb[0]))
+        forget(model, self.loss, l2, len(xb[0]), self.l1)
         warnings.warn(f"compile=True: the compiled step of {type(model).__name__} does not "
                       "give the eager step's bits (does the model branch on .data, or share a "
                       "parameter between layers?); training eagerly", CompileFallback,
@@ -194,8 +227,8 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
                  tail_backward: list[str], tail_assigned: dict, params: list[Value],
                  mean_form: str) -> str:
     unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
-    forward, backward = [], []
-    for k, (target, writer, (fwd, bwd, _)) in enumerate(bodies):
+    forward, backward, forward_only = [], [], []
+    for k, (target, writer, (fwd, bwd, _), shown) in enumerate(bodies):
         saved = sorted(set(re.findall(r"\b[vz]\d+\b", "\n".join(bwd))), key=_local_order)
         keep = f"saved.append(({', '.join(saved)}{',' if len(saved) == 1 else ''}))"
         term = writer.value(writer.root)
@@ -203,15 +236,20 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         restore = [f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = saved[i]"] if saved \
             else []
         back = [*restore, *bwd]
+        alone = [*fwd, f"total += {term}", f"outputs.append({shown})"]
         if classes is None:
             forward += branch
             backward += back
+            forward_only += alone
         else:
             test = f"{'if' if k == 0 else 'elif'} t == {literal(float(target))}:"
             forward += [test, *("    " + line for line in branch)]
             backward += [test, *("    " + line for line in back)]
+            forward_only += [test, *("    " + line for line in alone)]
     if classes is not None:
-        forward += ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
+        other = ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
+        forward += other
+        forward_only += other
     grads = ", ".join(tail.grad_name[p] for p in params)
     mean = tail.grad_name[tail.inputs[-1]]
     lines = [
@@ -248,6 +286,18 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         f"        {unpack}",
         *("        " + line for line in backward),
         f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})",
+        "",
+        "",
+        "def forward(X, T, P):",
+        "    # the forward alone: the mean loss, as evaluate() computes it, and the outputs",
+        *_busiest_first(forward_only),
+        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P",
+        "    total = 0.0",
+        "    outputs = []",
+        "    for x, t in zip(X, T):",
+        f"        {unpack}",
+        *("        " + line for line in forward_only),
+        "    return div(total, float(len(X))), outputs",
         "",
     ]
     return "\n".join(lines)

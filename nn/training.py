@@ -47,6 +47,7 @@ __all__ = [
     "is_regression",
     "l1_penalty",
     "l2_penalty",
+    "measure",
     "predict",
     "scores",
     "train_epoch",
@@ -168,8 +169,9 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
     same loss, gradients and parameters, bit for bit, several times faster. It is built
     once per model shape, loss and l2, checked against the eager step on its first batch,
     and falls back to eager steps (with a ``CompileFallback`` warning) where it cannot
-    give the same bits: the losses that choose a formula from the numbers (bce,
-    bce-probabilities, cross-entropy) and the L1 penalty.
+    give the same bits: bce-probabilities, whose log clamp chooses from the numbers in
+    Python (hinge, bce, cross-entropy, mse and l1 compile, with either penalty). A batch
+    with a target the step has no branch for (bce's soft label 0.3) takes an eager step.
     """
     _check_loss(loss)
     _check_split(X, y)
@@ -302,8 +304,17 @@ def evaluate(model: Module, X: Rows, y: Targets, loss: str, *,
     _check_split(X, y)
     with no_grad():
         outputs = model([list(x) for x in X])
-        result = {"loss": batch_loss(loss, outputs, y).data}
-    row_scores = _floats(outputs)
+        value = batch_loss(loss, outputs, y).data
+    return measure(_floats(outputs), y, loss, value, with_predictions=with_predictions)
+
+
+def measure(row_scores: list[float] | list[list[float]], y: Targets, loss: str,
+            mean_loss: float, *, with_predictions: bool = False) -> dict[str, Any]:
+    """``evaluate``'s answer from the model's outputs on the rows (as ``scores`` gives
+    them) and the mean loss there: for outputs computed another way, such as a compiled
+    step's forward (``nn.compiled``), which gives the very same numbers."""
+    _check_loss(loss)
+    result: dict[str, Any] = {"loss": mean_loss}
     predictions = predict(row_scores, loss)
     if with_predictions:
         result["predictions"] = predictions

@@ -21,7 +21,8 @@ from typing import Any
 
 from engine import no_grad
 from nn import MLP, Linear, data, registry
-from nn.training import divergence, evaluate, train_epoch
+from nn.compiled import COMPILED_LOSSES, compiled_step
+from nn.training import divergence, evaluate, measure, scores, train_epoch
 from playground import views
 from playground.settings import (
     CUSTOM,
@@ -144,19 +145,24 @@ class Session:
         """Up to ``epochs`` epochs, stopping once ``seconds`` have passed; returns how many.
 
         At least one epoch runs (unless ``MAX_EPOCHS`` is reached or training has diverged):
-        a time budget smaller than an epoch still moves the model. A model that diverges
-        (``nn.training.divergence``) stops there, its metrics nan, and says why in
-        ``diverged`` until it is configured again.
+        a time budget smaller than an epoch still moves the model. Training takes compiled
+        steps (``nn.compiled``: the numbers of eager training, bit for bit, several times
+        faster), and the test part is measured after each epoch through the compiled forward
+        alone (the numbers of ``evaluate``); its metrics, once, after the last epoch. A model
+        that diverges (``nn.training.divergence``) stops there, its metrics nan, and says why
+        in ``diverged`` until it is configured again.
         """
         with self.lock:
             started = time.perf_counter()
             done = 0
+            compile = self.loss in COMPILED_LOSSES  # every loss the playground uses
             while done < epochs and self.epoch < MAX_EPOCHS and self.diverged is None:
                 s = self.settings
                 self.epoch += 1
                 train_loss = train_epoch(self.model, self.optimizer, self.X_train,
                                          self.y_train, self.loss, batch_size=s.batch_size,
-                                         seed=s.seed + self.epoch, l2=s.l2, l1=s.l1)
+                                         seed=s.seed + self.epoch, l2=s.l2, l1=s.l1,
+                                         compile=compile)
                 done += 1
                 why = divergence(self.model, train_loss)
                 if why is not None:
@@ -167,12 +173,25 @@ class Session:
                                         if name != "predictions"} or {"loss": math.nan}
                     self.history.append((self.epoch, train_loss, math.nan))
                     break
-                self.test_scores = evaluate(self.model, self.X_test, self.y_test, self.loss,
-                                            with_predictions=True)
-                self.history.append((self.epoch, train_loss, self.test_scores["loss"]))
+                test_loss, outputs = self._test_forward(compile)
+                self.history.append((self.epoch, train_loss, test_loss))
                 if time.perf_counter() - started >= seconds:
                     break
+            if done and self.diverged is None:
+                self.test_scores = measure(outputs, self.y_test, self.loss, test_loss,
+                                           with_predictions=True)
             return done
+
+    def _test_forward(self, compile: bool) -> tuple[float, list]:
+        """The mean loss on the test part at the current weights and the model's outputs
+        there: through the compiled step's forward when there is a checked one."""
+        s = self.settings
+        step = compiled_step(self.model, self.loss, s.l2, self.X_test, self.y_test,
+                             l1=s.l1) if compile else None
+        if step is not None and step.checked:
+            return step.forward(self.model.parameters(), self.X_test, self.y_test)
+        outputs = scores(self.model, self.X_test)
+        return evaluate(self.model, self.X_test, self.y_test, self.loss)["loss"], outputs
 
     def linear_steps(self) -> list[tuple[Linear, str | None]]:
         """The model's Linear layers, each with the activation fused into it (None for the

@@ -14,13 +14,21 @@ from nn import MLP, LogisticRegression, data, optim, training
 from nn.compiled import CompiledStep, CompileFallback, compiled_step
 
 
-def train(model_factory, loss, X, y, *, epochs, compile, l2=0.0, optimizer=optim.SGD,
-          batch_size=32, **options):
+def train(model_factory, loss, X, y, *, epochs, compile, l2=0.0, l1=0.0, optimizer=optim.SGD,
+          batch_size=32, lr=0.05, **options):
     model = model_factory()
-    opt = optimizer(model.parameters(), lr=0.05, **options)
+    opt = optimizer(model.parameters(), lr=lr, **options)
     losses = [training.train_epoch(model, opt, X, y, loss, batch_size=batch_size, seed=e,
-                                   l2=l2, compile=compile) for e in range(epochs)]
+                                   l2=l2, l1=l1, compile=compile) for e in range(epochs)]
     return losses, [p.data for p in model.parameters()]
+
+
+def train_model(model_factory, loss, X, y, *, epochs, lr):
+    model = model_factory()
+    opt = optim.SGD(model.parameters(), lr=lr)
+    for e in range(epochs):
+        training.train_epoch(model, opt, X, y, loss, batch_size=32, seed=e, compile=True)
+    return model
 
 
 def assert_same_training(*args, **kwargs):
@@ -61,12 +69,55 @@ def test_one_program_serves_every_model_of_a_shape_and_a_new_shape_gets_its_own(
     assert isinstance(first, CompiledStep) and first is again and wider is not first
 
 
+@pytest.mark.parametrize("l1", [0.0, 1e-3])
+def test_bce_on_logits_over_many_steps_is_bit_identical_to_eager(l1):
+    """The playground's two-class set-up: logits of both signs, the branch taken per point."""
+    X, y = data.make_spiral(250, classes=2, noise=0.1, seed=4)
+    assert_same_training(lambda: MLP(2, [8, 8, 1], activation="tanh", seed=5), "bce", X, y,
+                         epochs=12, batch_size=10, l2=1e-3, l1=l1)
+
+
+def test_bce_with_confident_logits_is_bit_identical_to_eager():
+    """Inputs 40 times larger: logits of both signs in the thousands (far past +-30, where
+    e^-|z| is below 1e-13 and underflows to 0 past 745)."""
+    X, y = MOONS
+    wide = [[40 * a, 40 * b] for a, b in X]
+    model = lambda: MLP(2, [8, 1], activation="relu", seed=2)
+    assert_same_training(model, "bce", wide, y, epochs=6, lr=0.3)
+    logits = training.scores(train_model(model, "bce", wide, y, epochs=6, lr=0.3), wide)
+    assert min(logits) < -745 and max(logits) > 745
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_cross_entropy_over_many_steps_is_bit_identical_to_eager(classes):
+    """The row's max is recomputed for every point (engine.detached_max)."""
+    X, y = MOONS
+    labels = [min(int(t) + (x[0] > 1.0), classes - 1) for x, t in zip(X, y)]
+    assert len(set(labels)) == classes
+    assert_same_training(lambda: MLP(2, [8, 8, classes], activation="tanh", seed=3),
+                         "cross-entropy", X, labels, epochs=12, batch_size=10, l2=1e-3,
+                         l1=1e-3, optimizer=optim.Adam)
+
+
+def test_an_l1_penalty_compiles_bit_identically_to_eager():
+    assert_same_training(lambda: MLP(2, [8, 8, 1], activation="relu", seed=1), "hinge",
+                         *MOONS, epochs=10, l1=1e-2)
+
+
+def test_soft_labels_take_eager_steps_and_still_train_identically():
+    X, y = MOONS
+    soft = [0.3 if k % 7 == 0 else float(t) for k, t in enumerate(y)]
+    assert_same_training(lambda: MLP(2, [4, 1], activation="tanh", seed=1), "bce", X, soft,
+                         epochs=4, batch_size=8)
+
+
 def test_a_loss_that_reads_its_numbers_falls_back_to_eager_and_says_so():
     X, y = MOONS
-    with pytest.warns(CompileFallback, match="bce"):
-        compiled = train(lambda: LogisticRegression(2, seed=1), "bce", X, y, epochs=2,
-                         compile=True)
-    eager = train(lambda: LogisticRegression(2, seed=1), "bce", X, y, epochs=2, compile=False)
+    with pytest.warns(CompileFallback, match="bce-probabilities"):
+        compiled = train(lambda: LogisticRegression(2, seed=1), "bce-probabilities", X, y,
+                         epochs=2, compile=True)
+    eager = train(lambda: LogisticRegression(2, seed=1), "bce-probabilities", X, y, epochs=2,
+                  compile=False)
     assert compiled == eager
 
 

@@ -100,6 +100,36 @@ def test_a_session_trains_with_the_shared_loop_and_gives_its_numbers():
     assert session.epoch == 3 and len(session.X_train) == 140 and len(session.X_test) == 60
 
 
+@pytest.mark.parametrize("dataset, regularization", [("spiral", "l1"), ("moons", "l2"),
+                                                     ("sine", "none")])
+def test_a_session_trains_compiled_and_quietly_with_eager_trainings_numbers(
+        dataset, regularization):
+    """Every loss the playground uses compiles (cross-entropy for the 3-class spiral, bce,
+    mse), penalties included: no CompileFallback warning reaches the page, and the
+    weights, training losses and each epoch's test loss are eager training's to the bit."""
+    import warnings
+
+    settings = Settings(dataset=dataset, regularization=regularization,
+                        regularization_rate=0.003 if regularization != "none" else 0.0,
+                        optimizer="sgd", batch_size=10)
+    session, reference = Session(settings), Session(settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert session.train(epochs=4, seconds=60) == 4
+    s = reference.settings
+    for epoch in range(1, 5):
+        loss = training.train_epoch(reference.model, reference.optimizer, reference.X_train,
+                                    reference.y_train, reference.loss, batch_size=10,
+                                    seed=s.seed + epoch, l2=s.l2, l1=s.l1)
+        test = training.evaluate(reference.model, reference.X_test, reference.y_test,
+                                 reference.loss)["loss"]
+        assert session.history[epoch - 1][1:] == (loss, test)
+    assert session.model.state_dict() == reference.model.state_dict()
+    assert session.test_scores == training.evaluate(reference.model, reference.X_test,
+                                                    reference.y_test, reference.loss,
+                                                    with_predictions=True)
+
+
 def test_a_time_budget_still_trains_one_epoch():
     session = Session(Settings())
     assert session.train(epochs=50, seconds=0.0) == 1

@@ -199,6 +199,7 @@ UNARY = {  # every op with a template, as f(x); a binary op takes y = 0.7 * x + 
     "gelu_tanh": lambda x: x.gelu("tanh"), "elu": lambda x: x.elu(0.7),
     "softplus": lambda x: x.softplus(2.0, 3.0), "leaky_relu": lambda x: x.leaky_relu(0.1),
     "clamp": lambda x: x.clamp(-1.0, 0.5), "relu": lambda x: x.relu(), "abs": abs,
+    "scale_by_sign": lambda x: x.scale_by_sign(0.3, -1.7),
     "neg": lambda x: -x, "pow 3": lambda x: x ** 3, "pow 1.5": lambda x: x ** 1.5,
     "c ** x": lambda x: 1.7 ** x, "c / x": lambda x: 3.0 / x, "x / c": lambda x: x / 3.0,
     "c - x": lambda x: 3.0 - x, "x - c": lambda x: x - 3.0, "x * c": lambda x: x * 0.3,
@@ -223,3 +224,28 @@ def test_each_template_gives_its_rules_bits_at_many_points(name):
         x, g = rng.uniform(-3, 3), rng.uniform(-5, 5)
         want = backward_bits(f, (x, g), before=-0.0)
         assert_same(program.sums(x, g), want, f"{name} at x={x!r}, g={g!r}:")
+
+
+def test_a_detached_max_is_recomputed_for_every_input_and_sends_nothing_back():
+    """log-sum-exp's shift: the program takes the max of the numbers it runs on."""
+    from engine import detached_max, vsum
+
+    def logsumexp(a, b, c):
+        m = detached_max([a, b, c])
+        return vsum([(z - m).exp() for z in (a, b, c)]).log() + m
+
+    program = trace(logsumexp, 1.0, 2.0, 3.0)
+    assert "max(a, b, c)" in program.source
+    for numbers in [(1.0, 2.0, 3.0), (5.0, -1.0, 0.5), (800.0, 799.0, -3.0), (0.0, 0.0, 0.0)]:
+        assert program.verify(*numbers)
+    a, b, c = Value(3.0), Value(1.0), Value(2.0)
+    detached_max([a, b, c]).backward()
+    assert (a.grad, b.grad, c.grad) == (0.0, 0.0, 0.0)
+
+
+def test_scale_by_sign_takes_its_nonnegative_slope_at_zero_in_the_program_too():
+    """-|z| as the stable bce writes it: slope -1 at 0 (abs's sign would give 0 there)."""
+    program = trace(lambda z: z.scale_by_sign(-1.0, 1.0), 0.5)
+    for z, slope in [(0.0, -1.0), (-0.0, -1.0), (2.0, -1.0), (-2.0, 1.0)]:
+        assert program(z)[1] == (slope,) and program.verify(z)
+    assert math.isnan(program(math.nan)[0]) and program(math.nan)[1] == (1.0,)
