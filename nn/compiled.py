@@ -202,6 +202,19 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
                  mean_form: str) -> str:
     unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
     forward, backward = [], []
+    merged = _one_body([fwd + ["#"] + bwd for _, _, (fwd, bwd, _) in bodies]) if classes else None
+    if merged is not None:  # one copy of the per-point code, the classes' numbers as locals
+        lines, constants = merged
+        cut = lines.index("#")
+        writer = bodies[0][1]
+        bodies = [(None, writer, (lines[:cut], lines[cut + 1:], None))]
+        choose = []
+        for k, (target, numbers) in enumerate(zip(classes, constants)):
+            locals_, values = _tuple(numbers), _tuple(numbers.values())
+            choose += [f"{'if' if k == 0 else 'elif'} t == {literal(float(target))}:",
+                       f"    {locals_} = {values}"]
+        choose += ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
+        forward, backward, classes = list(choose), list(choose), None
     for k, (target, writer, (fwd, bwd, _)) in enumerate(bodies):
         saved = sorted(set(re.findall(r"\b[vz]\d+\b", "\n".join(bwd))), key=_local_order)
         keep = f"saved.append(({', '.join(saved)}{',' if len(saved) == 1 else ''}))"
@@ -258,6 +271,43 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         "",
     ]
     return "\n".join(lines)
+
+
+_DIGITS = r"(?:\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+|inf|nan)"
+_NUMBER = re.compile(rf"(?<![\w.])(\(-{_DIGITS}\)|-?{_DIGITS})(?![\w.(])")
+"""A number written by ``literal`` in a program's source: ``1.0``, ``(-1.0)``, ``inf``."""
+
+
+def _one_body(copies: list[list[str]]) -> tuple[list[str], list[dict[str, str]]] | None:
+    """The per-point code of each class as one: the lines, with the numbers in which the
+    copies differ replaced by locals k1, k2, ..., and each class's numbers for them; None
+    when the copies differ otherwise (a template chosen by the constant, say).
+
+    A hinge target is a constant of the traced term, so each class has a copy of the code
+    that differs only there; one copy halves the source that ``compile()`` reads. Where a
+    number becomes a local, the operations are the same, so are the bits. (A negative
+    number before ``**`` stays: ``-1.0 ** 2`` is -(1.0 ** 2), ``k1 ** 2`` would not be.)
+    """
+    parts = [_NUMBER.split("\n".join(lines)) for lines in copies]
+    first = parts[0]
+    if any(len(p) != len(first) for p in parts):
+        return None
+    names: dict[tuple[str, ...], str] = {}
+    out = list(first)
+    for i in range(len(first)):
+        column = tuple(p[i] for p in parts)
+        if len(set(column)) == 1:
+            continue
+        if i % 2 == 0 or any(p[i + 1].lstrip().startswith("**") for p in parts if i + 1 < len(p)):
+            return None  # not only numbers differ, or one raised to a power
+        out[i] = names.setdefault(column, f"k{len(names) + 1}")
+    constants = [{name: column[c] for column, name in names.items()} for c in range(len(copies))]
+    return "".join(out).split("\n"), constants
+
+
+def _tuple(items: Any) -> str:
+    """Names or numbers as an assignment's side: ``a, b``, or ``a`` alone."""
+    return ", ".join(items)
 
 
 def _local_order(name: str) -> tuple[int, str]:
