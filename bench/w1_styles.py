@@ -58,11 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     batched, floor = min(times[W1_ROWS["W1"]]), min(times["by-hand floats"])
     print(f"W1, ms per step (best of {args.rounds} rounds, each the median of steps 2-11):")
     for name, runs in times.items():
-        print(f"  {name:<20} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched   "
+        print(f"  {name:<22} {min(runs):7.2f} ms   {min(runs) / batched:.2f}x W1 batched   "
               f"{min(runs) / floor:.2f}x by-hand")
     one_off, saved = one_off_ms(), batched - min(times[W1_ROWS["W1c"]])
     repaid = f"repaid after {one_off / saved:.0f} steps" if saved > 0 else "never repaid"
-    print(f"  {'W1c one-off':<20} {one_off:7.2f} ms   trace + generate + compile, once per "
+    print(f"  {'W1c one-off':<22} {one_off:7.2f} ms   trace + generate + compile, once per "
           f"model shape; {repaid} against W1 batched (eager)")
 
 
