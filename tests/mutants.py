@@ -298,6 +298,12 @@ MUTANTS: list[Mutant] = [
     _m("compiled: the training step goes through the points forwards", "nn/compiled.py",
        '"    for i in range(len(X) - 1, -1, -1):"', '"    for i in range(len(X)):"',
        "test_compiled_training.py", "test_bench_w1_compiled.py"),
+    _m("compiled: a per-point program's sums start at +0.0", PROGRAM,
+       '"START = (-0.0,) * {len(weights)}', '"START = (0.0,) * {len(weights)}', "test_program.py"),
+    _m("compiled: the hinge classes' code is merged with the first class's numbers",
+       "nn/compiled.py", "out[i] = names.setdefault(column, ",
+       "out[i] = column[0]; names.setdefault(column, ",
+       "test_compiled_training.py"),
 ]
 
 
