@@ -11,7 +11,8 @@ that start-up and imports cancel:
 
 W1, W1p and W1m run the training step of ``bench/w1_models.py`` (n = 5 steps after 2);
 W1h runs the same step by hand in plain floats (``w1_by_hand.py``: no engine, the floor
-the others are measured against); W1c the step compiled (``nn.compiled``); W1c32, W1h32,
+the others are measured against); W1c the step compiled (``nn.compiled``); W1cp the step
+through a compiled per-point function (``engine.trace(..., params=)``); W1c32, W1h32,
 W1c64 and W1h64 the compiled and by-hand steps with hidden layers of 32 and 64; W2 runs W2's random program (n = 10,000 ops, with
 their tree sum). It needs valgrind (Debian's package ``valgrind``). Cache misses are not counted: a smaller node shows in
 the timings only, and so does the cycle collector's share of them.
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from bench.ab import REPO_ROOT, export
 
-UNITS = {"W1": 5, "W1p": 5, "W1m": 5, "W1h": 5, "W1c": 5, "W2": 10_000,
+UNITS = {"W1": 5, "W1p": 5, "W1m": 5, "W1h": 5, "W1c": 5, "W1cp": 5, "W2": 10_000,
          **{f"{w}{width}": 5 for w in ("W1c", "W1h") for width in (32, 64)}}
 
 _RUN = """
@@ -48,8 +49,9 @@ else:
     from bench.moons import initial_weights, learning_rate, make_moons
     model = {{"W1": w1_models.ChainruleBatched, "W1p": w1_models.ChainrulePerPoint,
              "W1m": w1_models.ChainruleMicrogradStyle, "W1h": w1_models.ByHandMoons,
-             "W1c": w1_models.ChainruleCompiled}}[workload[:3]]
-    width = workload[3:]  # W1c32: hidden layers of 32
+             "W1c": w1_models.ChainruleCompiled,
+             "W1cp": w1_models.ChainruleCompiledPerPoint}}[workload[:2] + workload[2:].rstrip("0123456789")]
+    width = workload[2:].lstrip("chmp")  # W1c32: hidden layers of 32
     xs, ys = make_moons()
     steps = model(initial_weights((2, int(width), int(width), 1)) if width else
                   initial_weights(), xs, ys)

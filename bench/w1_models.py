@@ -204,6 +204,57 @@ class ChainruleCompiled(_NnModel):
         return None  # no graph at run time
 
 
+class ChainruleCompiledPerPoint(ChainruleCompiled):
+    """W1's step through a compiled per-sample function (``engine.trace`` with
+    ``params=``): one point's hinge term and its gradient with respect to the 337
+    parameters, called once per point, last point first, each call adding its terms into
+    the running sums the penalty started: the order of ``backward()``, so the loss and
+    gradients are W1 batched's bit for bit. The rest of the objective (the mean, the
+    penalty) is written around it as the graph computes it. ``loss_value`` and
+    ``gradients`` are W1c's."""
+
+    description = ("nn.MLP(2, [16, 16, 1], activation='relu'), a compiled per-point "
+                   "function called once per point (engine.trace)")
+
+    def __init__(self, layers: list[Layer], xs: list[list[float]], ys: list[float]) -> None:
+        from engine import trace, vsum
+        from nn import MLP
+        from nn.compiled import CompiledStep
+
+        sizes = [len(layers[0][0][0]), *(len(biases) for _, biases in layers)]
+        self._load(MLP(sizes[0], sizes[1:], activation="relu"), layers)
+        model, params = self.model, self.params
+
+        def hinge(*point_and_y: Any) -> Any:  # one point's term: x's numbers, then its y
+            *point, y = point_and_y
+            return (1.0 - y * model(point)).relu()
+
+        def penalty() -> Any:
+            return REG * vsum([p * p for p in params])
+
+        self._apply = CompiledStep.apply
+        self.per_point = trace(hinge, *xs[0], ys[0], params=params)
+        self.penalty = trace(penalty, params=params)
+        self.xs, self.ys = xs, ys
+
+    def forward(self) -> Any:
+        c = 1.0 / len(self.xs)
+        # objective = vsum(terms) * c + penalty: its rules give the penalty g = 1.0 (made
+        # last, its terms are each parameter's first), and each term g = c
+        penalty, penalty_sums = self.penalty.bind()
+        reg = penalty()
+        point, totals = self.per_point.bind(penalty_sums())
+        g_term = 0.0 + (0.0 + 1.0 * c)
+        values = [point(*x, y, g_term)  # backward()'s order: the last point first
+                  for x, y in zip(reversed(self.xs), reversed(self.ys))]
+        total = 0.0
+        for value in reversed(values):  # vsum adds the terms in the points' order
+            total += value
+        return total * c + reg, totals()
+
+    def backward(self, loss: Any) -> None:
+        self._apply(self.params, loss[1])
+
 class _MicrogradDemo(_ValueSteps):
     """The step of micrograd's demo notebook as it is written there, for any engine that
     offers its ``Value`` and ``MLP``: each data point wrapped in Values at every step,
@@ -387,11 +438,12 @@ W1_MODELS: dict[str, dict[str, type]] = {
     "W1p": {"chainrule": ChainrulePerPoint},
     "W1m": {"chainrule": ChainruleMicrogradStyle},
     "W1c": {"chainrule": ChainruleCompiled},
+    "W1cp": {"chainrule": ChainruleCompiledPerPoint},
 }
 """W1's model classes by workload and engine. W1 is the step in each engine's fastest idiom;
 W1p and W1m are chainrule called the other ways people call it (an engine missing from a
 workload is not measured there)."""
 
 W1_ROWS = {"W1": "W1 batched", "W1p": "W1 per point", "W1m": "W1 micrograd-style",
-           "W1c": "W1 compiled"}
+           "W1c": "W1 compiled", "W1cp": "W1 compiled per point"}
 """The three W1 workloads by the way chainrule's model is called, as the targets name them."""

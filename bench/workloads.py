@@ -428,6 +428,7 @@ WORKLOADS = {
     "W1p": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1p"),
     "W1m": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1m"),
     "W1c": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1c"),
+    "W1cp": lambda engine, sizes=FULL: measure_w1(engine, sizes, workload="W1cp"),
     "W2": measure_w2,
     "W2t": lambda engine, sizes=FULL: measure_w2(engine, sizes, with_tanh=True),
     "W3": measure_w3,

@@ -41,7 +41,8 @@ from __future__ import annotations
 import inspect
 import keyword
 import math
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,7 +52,7 @@ from engine.mode import enable_grad
 from engine.op import Kind, as_number
 from engine.value import _TWO_OVER_SQRT_PI, Value, literal
 
-__all__ = ["CHUNK", "GraphWriter", "Program", "record", "trace", "whole_graphs"]
+__all__ = ["CHUNK", "GraphWriter", "Program", "busiest_first", "record", "trace", "whole_graphs"]
 
 CHUNK = 64
 """The most terms one statement of the program adds (longer sums continue on the next line)."""
@@ -385,15 +386,20 @@ class Program:
     """
 
     def __init__(self, fn: Callable[..., Value], names: Sequence[str], source: str,
-                 rules: dict[str, Any], nodes: int) -> None:
+                 rules: dict[str, Any], nodes: int, params: Sequence[Value] | None = None
+                 ) -> None:
         self.fn = fn
         self.names = tuple(names)
         self.source = source
         self.nodes = nodes
+        self.params = None if params is None else tuple(params)
         namespace: dict[str, Any] = dict(rules)
         code = compile(source, f"<program of {getattr(fn, '__name__', 'f')}>", "exec")
         exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
-        self._run = namespace["program"]
+        self.function: Callable[..., Any] = namespace["program"]
+        """The generated function itself: no check of its arguments. ``function(*numbers,
+        seed=1.0)`` -> (value, sums); with ``params``, ``function(parameter_numbers,
+        sums=START)`` -> (point, totals), as ``bind`` returns them."""
 
     def __call__(self, *numbers: float, seed: float = 1.0) -> tuple[float, tuple[float, ...]]:
         value, sums = self.sums(*numbers, seed=seed)
@@ -401,7 +407,48 @@ class Program:
 
     def sums(self, *numbers: float, seed: float = 1.0) -> tuple[float, tuple[float, ...]]:
         """The value, and each input's sum of terms as backward() collects it (from -0.0),
-        before a leaf adds it to its ``.grad``: ``leaf.grad = before + sum``."""
+        before a leaf adds it to its ``.grad``: ``leaf.grad = before + sum``. With
+        ``params``, the parameters' sums, at the numbers the parameters hold now."""
+        floats = self._floats(numbers)
+        if self.params is None:
+            return self.function(*floats, seed=float(seed))
+        point, totals = self.bind()
+        return point(*floats, seed=float(seed)), totals()
+
+    def accumulate(self, sums: Sequence[float], *numbers: float, seed: float = 1.0
+                   ) -> tuple[float, tuple[float, ...]]:
+        """For a program traced with ``params``: the value at these numbers, and ``sums``
+        with this call's terms added to each parameter's sum in backward()'s order.
+
+        ``backward()`` on a graph of many points (a minibatch's mean loss) adds each
+        parameter's terms point after point, the last point's first; calling
+        ``accumulate`` on the points in that order, each with its seed (d loss / d its
+        term), from the sums the rest of the graph added first, gives the same bits. A
+        float sum depends on its order: ``sums + (this point's sum)`` would not.
+        """
+        point, totals = self.bind(sums)
+        return point(*self._floats(numbers), seed=float(seed)), totals()
+
+    def bind(self, sums: Sequence[float] | None = None
+             ) -> tuple[Callable[..., float], Callable[[], tuple[float, ...]]]:
+        """For a program traced with ``params``, the per-point function of one step:
+        ``(point, totals)``. ``point(*numbers, seed=1.0)`` returns the value at a data
+        point and adds its terms into each parameter's running sum (started at ``sums``,
+        or at -0.0 as backward() starts them); ``totals()`` gives the sums so far.
+
+        The parameters' numbers are read once, here; ``point`` checks nothing, for hot
+        loops (a minibatch, point by point; see ``accumulate`` for the order).
+        """
+        if self.params is None:
+            raise TypeError("this program was traced without params=; call it instead")
+        if sums is None:
+            return self.function([p.data for p in self.params])
+        start = tuple(float(s) for s in sums)
+        if len(start) != len(self.params):
+            raise ValueError(f"sums holds {len(start)} numbers for {len(self.params)} parameters")
+        return self.function([p.data for p in self.params], start)
+
+    def _floats(self, numbers: Sequence[float]) -> list[float]:
         if len(numbers) != len(self.names):
             raise TypeError(f"this program takes {len(self.names)} numbers "
                             f"({', '.join(self.names)}), got {len(numbers)}")
@@ -411,17 +458,30 @@ class Program:
             if number is None or isinstance(x, Value):
                 raise TypeError(f"{name} must be a real number, not {type(x).__name__}")
             floats.append(number)
-        return self._run(*floats, seed=float(seed))
+        return floats
 
     def verify(self, *numbers: float, seed: float = 1.0) -> bool:
         """True when the program gives backward()'s bits at these numbers; else a ValueError
-        naming the first value or gradient that differs (e.g. a branch on ``.data`` in f)."""
+        naming the first value or gradient that differs (e.g. a branch on ``.data`` in f).
+        The parameters' ``.grad`` are left as they were."""
         value, grads = self(*numbers, seed=seed)
         leaves = [Value(x) for x in numbers]
-        out = self.fn(*leaves)
-        out.backward(seed)
+        held = [] if self.params is None else [p.grad for p in self.params]
+        try:
+            for p in self.params or ():
+                p.grad = 0.0
+            out = self.fn(*leaves)
+            out.backward(seed)
+            if self.params is None:
+                named = zip(self.names, [leaf.grad for leaf in leaves])
+            else:
+                named = zip((f"p{k}" for k in range(len(self.params))),
+                            [p.grad for p in self.params])
+        finally:
+            for p, grad in zip(self.params or (), held):
+                p.grad = grad
         expected = [("value", out.data, value)] + [
-            (f"d/d{name}", leaf.grad, got) for name, leaf, got in zip(self.names, leaves, grads)]
+            (f"d/d{name}", want, got) for (name, want), got in zip(named, grads)]
         for what, want, got in expected:
             if not same_bits(want, got):
                 raise ValueError(f"the program's {what} is {got!r} where backward() gives "
@@ -441,8 +501,9 @@ def same_bits(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
-def input_names(fn: Callable[..., Any], count: int) -> list[str]:
-    """fn's parameter names when they are plain identifiers, else x0, x1, ..."""
+def input_names(fn: Callable[..., Any], count: int, reserved: bool = False) -> list[str]:
+    """fn's parameter names when they are plain identifiers, else x0, x1, ...
+    (``reserved``: the program also has parameters p0, p1, ..., ``params`` and ``sums``)."""
     try:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -452,7 +513,9 @@ def input_names(fn: Callable[..., Any], count: int) -> list[str]:
             n.isidentifier() and not keyword.iskeyword(n) for n in names):
         return [f"x{i}" for i in range(count)]
     # a name the program uses for its own locals gets a trailing underscore: v1 -> v1_
-    return [f"{n}_" if _local_like(n) or n in ("seed", "d", "program") else n for n in names]
+    own = ("seed", "d", "program") + (("params", "sums", "START") if reserved else ())
+    return [f"{n}_" if _local_like(n) or n in own or (reserved and n[:1] == "p" and n[1:].isdigit())
+            else n for n in names]
 
 
 def _local_like(name: str) -> bool:
@@ -490,7 +553,8 @@ def whole_graphs() -> Iterator[None]:
         fused.tracing.keep_off_neurons = keep
 
 
-def trace(fn: Callable[..., Value], *example_numbers: float) -> Program:
+def trace(fn: Callable[..., Value], *example_numbers: float,
+          params: Sequence[Value] | None = None) -> Program:
     """Run ``fn`` once on Values holding ``example_numbers`` and compile what it computed.
 
     Returns a ``Program``: ``program(*numbers)`` gives ``(f(numbers), gradient)`` with
@@ -498,29 +562,104 @@ def trace(fn: Callable[..., Value], *example_numbers: float) -> Program:
     Like ``jax.jit``, the trace sees the ops, not your Python: an ``if x.data > 0`` in
     ``fn`` is decided for the example numbers and baked in; ``program.verify(*numbers)``
     checks a point by building the graph again.
+
+    ``params``: Values ``fn`` uses without taking them as arguments (a model's
+    parameters). Then the inputs split in two: the program differentiates with respect
+    to the parameters only (d loss / d w for a data point's loss), reads their numbers
+    at each call, and can go on adding into running sums (``Program.accumulate``), as
+    ``backward()`` adds one data point's terms after another's::
+
+        per_point = trace(lambda x, y: loss(model([x]), y), 0.5, 1.0,
+                          params=model.parameters())
+        value, grads = per_point(0.3, -1.0)        # d loss / d p for each parameter
     """
     if not callable(fn):
         raise TypeError(f"trace() needs a function first, not {type(fn).__name__}")
+    weights = _parameters(params)
     leaves, out = record(fn, example_numbers)
     if type(out) is not Value:
         raise TypeError(f"trace() needs a function that returns one Value, not "
                         f"{type(out).__name__}")
-    names = input_names(fn, len(leaves))
-    writer = GraphWriter(out, leaves, names)
-    forward, backward, assigned = writer.body("seed")
-    grads = ", ".join(writer.grad_name[x] if x in assigned else "-0.0"
-                      for x in leaves) + ("," if len(leaves) == 1 else "")
-    header = [(f"# The program of {getattr(fn, '__name__', 'f')}: {len(writer.ops)} nodes, "
-               "generated by engine.trace."),
+    names = input_names(fn, len(leaves), reserved=weights is not None)
+    header = [(f"# The program of {getattr(fn, '__name__', 'f')}: "
+               "{nodes} nodes, generated by engine.trace."),
               ("# Forward: one line per node, in creation order. "
-               "Backward: each node's rule, in reverse order."), HEADER.rstrip("\n"), ""]
+               "Backward: each node's rule, in reverse order."), HEADER.rstrip("\n")]
+    if weights is None:
+        writer = GraphWriter(out, leaves, names)
+        forward, backward, assigned = writer.body("seed")
+        grads = ", ".join(writer.grad_name[x] if x in assigned else "-0.0"
+                          for x in leaves) + ("," if len(leaves) == 1 else "")
+        args = ", ".join(names)
+        start = [f"def program({args}{', ' if args else ''}seed=1.0):"]
+        ending = ("    # each input's sum of terms (from -0.0); a leaf's .grad adds it to what it held\n"
+                  f"    return {writer.value(out)}, ({grads})")
+    else:
+        p_names = [f"p{k}" for k in range(len(weights))]
+        writer = GraphWriter(out, [*weights, *leaves], [*p_names, *names], wrt=weights)
+        forward, backward, _ = writer.body("seed", accumulate_inputs=True)
+        grads = _tuple(writer.grad_name[p] for p in weights)
+        header.append(f"START = (-0.0,) * {len(weights)}  # every sum as backward() starts it")
+        body = forward + backward
+        used = [n for n in grads.rstrip(",").split(", ") if re.search(rf"\b{n}\b", "\n".join(body))]
+        start = ["def program(params, sums=START):",
+                 "    # one step's parameter numbers, and the running sums the points add to",
+                 f"    {_tuple(p_names)} = params",
+                 f"    {grads} = sums",
+                 "",
+                 f"    def point({''.join(n + ', ' for n in names)}seed=1.0):",
+                 *([f"        nonlocal {', '.join(used)}"] if used else [])]
+        forward = ["    " + line for line in forward]
+        backward = ["    " + line for line in backward]
+        ending = ("        # this point's terms are added to each parameter's sum\n"
+                  f"        return {writer.value(out)}\n\n"
+                  "    def totals():  # each parameter's sum so far\n"
+                  f"        return ({grads})\n\n"
+                  "    return point, totals")
+    header[0] = header[0].format(nodes=len(writer.ops))
     if writer.rules:
         header.insert(1, (f"# {', '.join(writer.rules)}: ops without a template, called "
                           "through their own forward and rule (pass them in to run this)."))
-    args = ", ".join(names)
-    lines = [*header, f"def program({args}{', ' if args else ''}seed=1.0):",
+    lines = [*header, "", *start,
              *("    " + line for line in forward),
              *("    " + line for line in backward),
-             "    # each input's sum of terms (from -0.0); a leaf's .grad adds it to what it held",
-             f"    return {writer.value(out)}, ({grads})", ""]
-    return Program(fn, names, "\n".join(lines), writer.rules, len(writer.ops))
+             ending, ""]
+    return Program(fn, names, "\n".join(lines), writer.rules, len(writer.ops), weights)
+
+
+def _parameters(params: Sequence[Value] | None) -> list[Value] | None:
+    """trace()'s ``params``, checked: distinct Values."""
+    if params is None:
+        return None
+    weights = list(params)
+    for i, p in enumerate(weights):
+        if type(p) is not Value:
+            raise TypeError(f"params must be Values; item {i} is a {type(p).__name__}")
+    if len({id(p) for p in weights}) != len(weights):
+        raise ValueError("params holds the same Value twice")
+    return weights
+
+
+def _tuple(names: Iterable[str]) -> str:
+    """``a, b`` as a tuple's source (``a,`` for one name, ``()`` for none)."""
+    names = list(names)
+    return ", ".join(names) + ("," if len(names) == 1 else "") if names else "()"
+
+
+def busiest_first(lines: list[str], skip: Iterable[str] = ()) -> list[str]:
+    """First lines that name the locals these lines use most, so that they get the first
+    of the function's slots: CPython reaches slots past 255 through an EXTENDED_ARG prefix,
+    one more instruction on every use, and a program for a model has a thousand locals.
+    A function's slots follow the order in which its names first appear, even in a block
+    the compiler then drops (``if False:``), so naming them costs nothing at run time.
+    Names in ``skip`` (the function's arguments, which hold the first slots) are left out."""
+    counts: dict[str, int] = {}
+    for name in re.findall(r"\b(?:[vzgdr]\d+|g_p\d+|p\d+|x\d+)\b", "\n".join(lines)):
+        counts[name] = counts.get(name, 0) + 1
+    for name in skip:
+        counts.pop(name, None)
+    if len(counts) < 200:  # all in the first slots anyway: keep a small program readable
+        return []
+    busiest = sorted(counts, key=lambda n: -counts[n])[:240]
+    return ["    if False:  # never runs: names the busiest locals first (see busiest_first)",
+            f"        {' = '.join(busiest)} = 0.0"]

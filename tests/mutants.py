@@ -320,6 +320,12 @@ MUTANTS: list[Mutant] = [
        'alone = [*fwd, f"total += {term}", f"outputs.append({shown})"]',
        'alone = [*fwd, f"total = {term}", f"outputs.append({shown})"]',
        "test_playground.py"),
+    _m("compiled: a per-point program's sums start at +0.0", PROGRAM,
+       '"START = (-0.0,) * {len(weights)}', '"START = (0.0,) * {len(weights)}', "test_program.py"),
+    _m("compiled: the hinge classes' code is merged with the first class's numbers",
+       "nn/compiled.py", "out[i] = names.setdefault(column, ",
+       "out[i] = column[0]; names.setdefault(column, ",
+       "test_compiled_training.py"),
 ]
 
 

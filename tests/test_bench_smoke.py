@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["W1", "W1p", "W1m", "W1c", "W2", "W3", "W4"]
-W1_ROWS = ["W1", "W1p", "W1m", "W1c"]
+WORKLOADS = ["W1", "W1p", "W1m", "W1c", "W1cp", "W2", "W3", "W4"]
+W1_ROWS = ["W1", "W1p", "W1m", "W1c", "W1cp"]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,8 @@ def test_the_three_ways_and_the_floor_can_be_timed_in_turns():
     rows = [line.split(" ms ")[0].rsplit(None, 1) for line in done.stdout.splitlines()[1:]]
     assert [name.strip() for name, _ in rows] == ["W1 batched", "W1 per point",
                                                    "W1 micrograd-style", "W1 compiled",
-                                                   "by-hand floats", "W1c one-off"]
+                                                   "W1 compiled per point", "by-hand floats",
+                                                   "W1c one-off"]
     assert all(float(ms) > 0 for _, ms in rows)
     assert "1.00x W1 batched" in done.stdout.splitlines()[1]
 

@@ -136,3 +136,24 @@ def test_demo_compile_trains_the_very_same_model(tmp_path):
     eager, compiled = ((tmp_path / name / "model.json").read_bytes()
                        for name in ("eager", "compiled"))
     assert compiled == eager
+
+
+def test_the_hinge_classes_share_one_copy_of_the_per_point_code():
+    model = MLP(2, [3, 1], activation="relu", seed=1)
+    step = compiled_step(model, "hinge", 1e-4, *MOONS)
+    training, forward_alone = step.source.split("\ndef forward(")
+    # each neuron's forward once per function (the step, and the forward alone that the
+    # playground measures the test part with), not once per class
+    assert training.count('"relu(dot)"') == forward_alone.count('"relu(dot)"') == 3, step.source
+    with pytest.raises(ValueError, match="target 0.5 is not one of"):
+        step(model.parameters(), [[0.1, 0.2]], [0.5])
+
+
+def test_copies_become_one_only_where_nothing_but_numbers_differ():
+    from nn.compiled import _one_body
+    lines, constants = _one_body([["v1 = x0 * (-1.0)", "g1 = g2 * (-1.0) + 2.0"],
+                                  ["v1 = x0 * 1.0", "g1 = g2 * 1.0 + 2.0"]])
+    assert lines == ["v1 = x0 * k1", "g1 = g2 * k1 + 2.0"]
+    assert constants == [{"k1": "(-1.0)"}, {"k1": "1.0"}]
+    assert _one_body([["v1 = x0 * 2.0"], ["v1 = x0 * x0"]]) is None  # another template
+    assert _one_body([["v1 = -1.0 ** 2"], ["v1 = 1.0 ** 2"]]) is None  # -(1.0 ** 2)
