@@ -284,10 +284,11 @@
     });
   }
 
-  // While playing, IN_FLIGHT requests are out at once: while the page receives and draws
-  // one answer, the server (whose session lock takes them one at a time) already trains
-  // the next, so it never waits for the page. The first request after play trains one
-  // epoch alone, so that the first changed picture comes as soon as it can.
+  // While playing, IN_FLIGHT requests are out at once, and the next leaves as soon as one is
+  // answered: the server trains while the page draws. One, because two (the server trains
+  // all the time) left less of a loaded 2-core machine to the page and fewer redraws
+  // (bench/README.md). The first request after play trains one epoch alone, so that the
+  // first changed picture does not wait for a whole budget.
   function loop() {
     while (playing && flying < IN_FLIGHT) {
       sendTraining(firstAfterPlay ? 1 : 100);
@@ -304,8 +305,8 @@
     }).then(function (answer) {
       flying -= 1;
       if (answer.trained === 0) { stop(); }  // the epoch limit
-      // Two answers may arrive out of order: one about the same or an earlier epoch than
-      // the picture's has nothing new (or something older) to draw.
+      // An answer about the same or an earlier epoch than the picture's (one that left
+      // before an edited weight's answer, or overtaken by another) has nothing new to draw.
       if (asked === generation && answer.state.epoch > state.epoch) {
         receive(answer.state, false);
       }
