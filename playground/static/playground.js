@@ -13,6 +13,7 @@
   var MAP = 50;     // cells per side of each neuron's little map (every other cell)
   var CURVE = 200;  // points along the x axis for a model of one input
   var BUDGET_MS = 20;  // each training request trains for about this long (one epoch at least)
+  var IN_FLIGHT = 1;  // training requests out at once while playing: see loop()
   var EXPLAIN_EVERY_MS = 1000;  // the chain-rule view follows training this often
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
   var POINTS = [[214, 110, 0], [0, 84, 150], [20, 120, 20]];  // darker, to stand out
@@ -66,7 +67,8 @@
   var choices = null;
   var state = null;
   var playing = false;
-  var busy = false;
+  var flying = 0;  // training requests sent while playing and not yet answered
+  var firstAfterPlay = false;  // the next training request is the first since play
   var inFlight = Promise.resolve();  // the last training request, once answered
   var selectedPoint = null;  // null: the chain rule picks the point of largest loss
   var selectedNeuron = null;
@@ -264,6 +266,7 @@
   function play() {
     if (playing) { return; }
     playing = true;
+    firstAfterPlay = true;
     pending = ["play", performance.now()];
     $("play").textContent = "\u25A0 pause";
     loop();
@@ -281,23 +284,36 @@
     });
   }
 
-  // While playing, the next request leaves as soon as the last one is answered: the server
-  // trains while the page draws the previous weights.
+  // While playing, IN_FLIGHT requests are out at once, and the next leaves as soon as one is
+  // answered: the server trains while the page draws. One, because two (the server trains
+  // all the time) left less of a loaded 2-core machine to the page and fewer redraws
+  // (bench/README.md). The first request after play trains one epoch alone, so that the
+  // first changed picture does not wait for a whole budget.
   function loop() {
-    if (!playing || busy) { return; }
-    busy = true;
+    while (playing && flying < IN_FLIGHT) {
+      sendTraining(firstAfterPlay ? 1 : 100);
+      firstAfterPlay = false;
+    }
+  }
+
+  function sendTraining(epochs) {
+    flying += 1;
     var asked = generation;
     inFlight = withSession(function () {
-      return request("POST", "/api/train", {session: session, epochs: 100,
+      return request("POST", "/api/train", {session: session, epochs: epochs,
                                              milliseconds: BUDGET_MS});
     }).then(function (answer) {
-      busy = false;
+      flying -= 1;
       if (answer.trained === 0) { stop(); }  // the epoch limit
-      if (asked === generation) { receive(answer.state, false); }
-      if (playing) { loop(); }
+      // An answer about the same or an earlier epoch than the picture's (one that left
+      // before an edited weight's answer, or overtaken by another) has nothing new to draw.
+      if (asked === generation && answer.state.epoch > state.epoch) {
+        receive(answer.state, false);
+      }
+      loop();
       followChainRule();
     }).catch(function (error) {
-      busy = false;
+      flying -= 1;
       stop();
       showError(error);
     });
@@ -323,32 +339,46 @@
 
   function nullToNaN(v) { return v === null ? NaN : v; }
 
-  // Every layer's outputs at every point of ``points`` (x1, x2 pairs, or x1 alone):
-  // outputs[l] is a Float64Array of points x width, row by row. The same sums in the same
-  // order as engine.linear: z = w1 x1 + ... + wn xn, then + b, then the activation.
-  function forward(network, points) {
-    var n = points.length, inputs = network.features.length;
+  // The input features at every point of ``points`` (x1, x2 pairs, or x1 alone): a
+  // Float64Array of points x features, row by row.
+  function featuresAt(features, points) {
+    var n = points.length, inputs = features.length;
     var h = new Float64Array(n * inputs);
     for (var p = 0; p < n; p++) {
       var x1 = points[p][0], x2 = points[p].length > 1 ? points[p][1] : 0;
-      for (var f = 0; f < inputs; f++) { h[p * inputs + f] = network.features[f](x1, x2); }
+      for (var f = 0; f < inputs; f++) { h[p * inputs + f] = features[f](x1, x2); }
     }
-    var outputs = [], width = inputs;
-    network.layers.forEach(function (layer) {
-      var out = new Float64Array(n * layer.nout), w = layer.w, b = layer.b, act = layer.act;
-      for (var q = 0; q < n; q++) {
-        var base = q * width;
-        for (var j = 0; j < layer.nout; j++) {
-          var z = 0, row = j * width;
-          for (var i = 0; i < width; i++) { z += w[row + i] * h[base + i]; }
-          out[q * layer.nout + j] = act(z + b[j]);
-        }
-      }
+    return h;
+  }
+
+  // Every layer's outputs at the n points whose features are ``h`` (featuresAt):
+  // outputs[l] is a Float64Array of points x width, row by row. The same sums in the same
+  // order as engine.linear: z = w1 x1 + ... + wn xn, then + b, then the activation.
+  function forward(network, h, n) {
+    var outputs = [], width = network.features.length;
+    for (var l = 0; l < network.layers.length; l++) {
+      var out = layerAt(network.layers[l], h, n, width);
       outputs.push(out);
       h = out;
-      width = layer.nout;
-    });
+      width = network.layers[l].nout;
+    }
     return outputs;
+  }
+
+  // One layer at n points (inputs h, ``width`` each): a function of its own, with only
+  // locals in its loops, which the script engine compiles to tight machine code.
+  function layerAt(layer, h, n, width) {
+    var nout = layer.nout, w = layer.w, b = layer.b, act = layer.act;
+    var out = new Float64Array(n * nout);
+    for (var q = 0; q < n; q++) {
+      var base = q * width;
+      for (var j = 0; j < nout; j++) {
+        var z = 0, row = j * width;
+        for (var i = 0; i < width; i++) { z += w[row + i] * h[base + i]; }
+        out[q * nout + j] = act(z + b[j]);
+      }
+    }
+    return out;
   }
 
   // The points the page evaluates: cell centres of a GRID x GRID square over the plane, row
@@ -367,9 +397,17 @@
     return cells;
   }
 
+  // The cells and their input features depend on the plane and the features alone, not on
+  // the weights: made once for each, not at every redraw while training.
+  var plane = {key: null, cells: null, inputs: null};
   function evaluate(s) {
-    var cells = cellsOf(s);
-    return {cells: cells, outputs: forward(networkOf(s), cells),
+    var network = networkOf(s);
+    var key = s.extent + "|" + s.inputs + "|" + s.network.features.join();
+    if (plane.key !== key) {
+      var cells = cellsOf(s);
+      plane = {key: key, cells: cells, inputs: featuresAt(network.features, cells)};
+    }
+    return {cells: plane.cells, outputs: forward(network, plane.inputs, plane.cells.length),
             widths: s.network.widths.slice(1)};
   }
 
@@ -803,11 +841,13 @@
     if (state && grid) { drawBoundary(state, grid); }
   }
 
-  // A map of ``count`` values, value(i) for cell i of the grid (or point i of the curve).
-  function drawMap(canvas, value, count, oneInput, side) {
-    var scale = 1e-12, i;
+  // A map of ``count`` values for the cells of the grid (or the points of the curve): cell
+  // i's is values[first + i * step]. Read straight from the array, with no function call
+  // per cell: 19 maps of 10,000 cells are scanned at every redraw.
+  function drawMap(canvas, values, first, step, count, oneInput, side) {
+    var scale = 1e-12, i, v;
     for (i = 0; i < count; i++) {
-      var v = value(i);
+      v = values[first + i * step];
       if (isFinite(v) && Math.abs(v) > scale) { scale = Math.abs(v); }
     }
     if (oneInput) {
@@ -816,8 +856,9 @@
       context.fillRect(0, 0, canvas.width, canvas.height);
       context.beginPath();
       for (i = 0; i < count; i++) {
+        v = values[first + i * step];
         var x = i / (count - 1) * canvas.width;
-        var y = canvas.height / 2 - (isFinite(value(i)) ? value(i) / scale : 0) * canvas.height * 0.45;
+        var y = canvas.height / 2 - (isFinite(v) ? v / scale : 0) * canvas.height * 0.45;
         if (i === 0) { context.moveTo(x, y); } else { context.lineTo(x, y); }
       }
       context.strokeStyle = "#333";
@@ -828,8 +869,8 @@
     var stride = GRID / side, sharp = discretized();
     paintCells(canvas, function (k) {
       var r = Math.floor(k / side), c = k % side;
-      var v = value((r * stride) * GRID + c * stride);
-      return diverging(sharp ? Math.sign(v) : v / scale);
+      var value = values[first + ((r * stride) * GRID + c * stride) * step];
+      return diverging(sharp ? Math.sign(value) : value / scale);
     }, side);
   }
 
@@ -850,8 +891,8 @@
       drawnFeatures = shape;
       availableFeatures(s).forEach(function (feature) {
         var values = featureValues(s, g, feature);
-        drawMap($("feature-" + feature).querySelector("canvas"),
-                function (i) { return values[i]; }, count, oneInput, MAP);
+        drawMap($("feature-" + feature).querySelector("canvas"), values, 0, 1, count,
+                oneInput, MAP);
       });
     }
     var top = 1e-12;
@@ -872,8 +913,8 @@
         bias.style.background = "rgb(" + diverging(b / top).join(",") + ")";
         bias.title = "bias " + significant(b) + "; click to edit";
         var outputs = g.outputs[layer], width = g.widths[layer];
-        drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"),
-                function (i) { return outputs[i * width + j]; }, count, oneInput, MAP);
+        drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"), outputs, j, width,
+                count, oneInput, MAP);
       });
     });
     document.querySelectorAll(".neuron.selected").forEach(function (el) {
