@@ -484,6 +484,10 @@ def check_gradients(
         nodes = expr.evaluate([Value(x) for x in expr.leaves], VALUE_FUNCTIONS)
         # finite differences lose digits to rounding in proportion to the values' size
         assume(all(math.isfinite(v.data) and abs(v.data) <= 1e4 for v in nodes))
+        # Where an exponent is exactly 0, d(a**b)/da is 0 by a mask (PyTorch's, which keeps
+        # 0 * 0**-1 from being nan at a = 0), so its derivative in b is 0 there too, while
+        # finite differences see the unmasked b * a**(b-1): not this op's error to report.
+        assume(not any(s.op == "vpow" and nodes[s.args[1]].data == 0 for s in expr.steps))
         check(expr, expr.leaves, f"in this expression:\n{expr}")
 
     run = settings(max_examples=examples, deadline=None, database=None,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from engine import Value, define_op, gradcheck
+from engine import Value, define_op, grad, gradcheck
 from engine.testing import (
     SMOOTH_OPS,
     VALUE_FUNCTIONS,
@@ -220,3 +220,20 @@ def test_a_custom_op_is_drawn_as_often_as_ops_names_it():
 
     draw()
     assert seen.count("sin") > seen.count("add") / 3  # joins add "add" steps of their own
+
+
+def test_at_an_exponent_of_zero_the_second_derivative_is_masked_as_in_pytorch(torch):
+    """d(a**b)/da is masked to 0 where b == 0 (PyTorch's where(b == 0, 0, ...)), so its
+    derivative in b is 0 there too, though b * a**(b-1) has slope 1/a in b. check_gradients'
+    expressions leave such points out; here is the behaviour they leave out, against torch."""
+    a, b = Value(2.0), Value(0.0)
+    (da,) = grad(a ** b, [a], create_graph=True)
+    da.backward()
+    ta = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (tda,) = torch.autograd.grad(ta ** tb, [ta], create_graph=True)
+    tda.backward()
+    assert (da.data, b.grad) == (tda.item(), tb.grad.item()) == (0.0, 0.0)
+    h = 1e-6  # while the unmasked b * a**(b-1) has slope 1/a = 0.5 in b
+    unmasked = lambda s: s * 2.0 ** (s - 1.0)
+    assert (unmasked(h) - unmasked(-h)) / (2 * h) == pytest.approx(0.5)
