@@ -104,7 +104,7 @@ def _identity_backward(g: Any, out: Any) -> Any:
 
 
 def _relu_backward(g: Any, out: Any) -> Any:
-    return 0.0 if (out if type(out) is float else out.data) <= 0 else g  # data_of(out), inline
+    return 0.0 if (out if type(out) is float else out.data) <= 0.0 else g  # data_of(out), inline
 
 
 def _tanh_backward(g: Any, out: Any) -> Any:
@@ -116,12 +116,12 @@ def _sigmoid_backward(g: Any, out: Any) -> Any:
 
 
 def _leaky_relu_backward(g: Any, out: Any) -> Any:
-    return g if (out if type(out) is float else out.data) > 0 else g * 0.01  # as above
+    return g if (out if type(out) is float else out.data) > 0.0 else g * 0.01  # as above
 
 
 _ACTIVATIONS = {  # name: (forward on z, backward from (g, out)); PyTorch's default settings
     None: (lambda z: z, _identity_backward),
-    "relu": (lambda z: 0.0 if z < 0 else z, _relu_backward),
+    "relu": (lambda z: 0.0 if z < 0.0 else z, _relu_backward),  # noqa: FURB136
     "tanh": (math.tanh, _tanh_backward),
     "sigmoid": (ieee.sigmoid, _sigmoid_backward),
     "leaky_relu": (lambda z: ieee.leaky_relu(z, 0.01), _leaky_relu_backward),
@@ -183,11 +183,11 @@ _NEURON_OPS = {
 # and the condition under which the neuron sends nothing back (an off ReLU, see linear_batch).
 _NEURON_SOURCES = {
     None: ("{z}", "{g}", None),
-    "relu": ("0.0 if {z} < 0 else {z}", "{g}", "{out} <= 0"),
+    "relu": ("0.0 if {z} < 0.0 else {z}", "{g}", "{out} <= 0.0"),
     "tanh": ("tanh({z})", "{g} * (1.0 - {out} * {out})", None),
     "sigmoid": ("sigmoid({z})", "({g} * (1.0 - {out})) * {out}", None),
-    "leaky_relu": ("leaky_relu({z}, 0.01)", "{g} if {out} > 0 else {g} * 0.01", None),
-    "elu": ("elu({z}, 1.0)", ("{g} if not {z} <= 0 else ({g} * 1.0) * exp({z}) if {z} < 0 "
+    "leaky_relu": ("leaky_relu({z}, 0.01)", "{g} if {out} > 0.0 else {g} * 0.01", None),
+    "elu": ("elu({z}, 1.0)", ("{g} if not {z} <= 0.0 else ({g} * 1.0) * exp({z}) if {z} < 0.0 "
                               "else {g} * 1.0"), None),
     "softplus": ("softplus({z}, 1.0, 20.0)", "softplus_derivative({g}, {z}, 1.0, 20.0)", None),
     "gelu": ("gelu({z})", "gelu_derivative({g}, {z})", None),

@@ -21,7 +21,7 @@ def div(a: float, b: float) -> float:
     try:
         return a / b
     except ZeroDivisionError:
-        if a == 0 or math.isnan(a):
+        if a == 0.0 or math.isnan(a):
             return nan
         return math.copysign(inf, a) * math.copysign(1.0, b)
 
@@ -36,16 +36,16 @@ def exp(x: float) -> float:
 
 def log(x: float) -> float:
     """Natural log: -inf at 0 (either sign of zero), nan below 0 and at nan."""
-    if x > 0:
+    if x > 0.0:
         return math.log(x)
-    if x == 0:
+    if x == 0.0:
         return -inf
     return nan
 
 
 def sqrt(x: float) -> float:
     """Square root: nan below 0; sqrt(-0.0) is -0.0 as IEEE says."""
-    return math.sqrt(x) if x >= 0 else nan
+    return math.sqrt(x) if x >= 0.0 else nan
 
 
 def sin(x: float) -> float:
@@ -69,12 +69,12 @@ def log1p(x: float) -> float:
 
 def leaky_relu(x: float, negative_slope: float) -> float:
     """x where x > 0, else negative_slope * x (PyTorch's order: -0.0 stays -0.0)."""
-    return x if x > 0 else x * negative_slope
+    return x if x > 0.0 else x * negative_slope
 
 
 def elu(x: float, alpha: float) -> float:
     """x where x > 0, else alpha * (e**x - 1), with e**x - 1 as expm1 (exact near 0)."""
-    return x if not x <= 0 else math.expm1(x) * alpha
+    return x if not x <= 0.0 else math.expm1(x) * alpha
 
 
 def softplus(x: float, beta: float, threshold: float) -> float:
@@ -116,9 +116,9 @@ def general_pow(x: float, e: float) -> float:
     try:
         return math.pow(x, e)
     except OverflowError:
-        return -inf if x < 0 and _is_odd_integer(e) else inf
+        return -inf if x < 0.0 and _is_odd_integer(e) else inf
     except ValueError:
-        if x == 0:
+        if x == 0.0:
             return math.copysign(inf, x) if _is_odd_integer(e) else inf
         return nan
 
@@ -164,8 +164,8 @@ def sign(x: float) -> float:
 
     nan gives 0.0 too, as PyTorch's sign (x > 0) - (x < 0) does, so |x|'s gradient at nan is 0.
     """
-    if x > 0:
+    if x > 0.0:
         return 1.0
-    if x < 0:
+    if x < 0.0:
         return -1.0
     return 0.0

@@ -66,7 +66,7 @@ TWO_OVER_SQRT_PI = {_TWO_OVER_SQRT_PI!r}
 """
 
 
-RELU = "0.0 if {z} < 0 else {z}"
+RELU = "0.0 if {z} < 0.0 else {z}"
 """A ReLU neuron's forward template (fused.py), written as ``if v < 0: v = 0.0``."""
 
 
@@ -168,7 +168,7 @@ class GraphWriter:
             terms = [f"{self.value(w)} * {self.value(x)}" for w, x in zip(wb, node._b)]
             terms.append(self.value(wb[-1]))
         if source[0] == RELU:  # the same branch as a statement: one local fewer
-            lines = [*_chunked_sum(v, ["0.0", *terms]), f"if {v} < 0:", f"    {v} = 0.0"]
+            lines = [*_chunked_sum(v, ["0.0", *terms]), f"if {v} < 0.0:", f"    {v} = 0.0"]
             lines[-3] += f"  {comment}"
             return lines
         z = v if source[0] == "{z}" else f"z{v[1:]}"

@@ -185,7 +185,7 @@ class Value:
     _POW_CONST = Op(
         "**",
         "unary",
-        lambda g, out, a, e: 0.0 if e == 0 else g * (e * power(a, e - 1.0)),
+        lambda g, out, a, e: 0.0 if e == 0.0 else g * (e * power(a, e - 1.0)),
         zero_safe=False,
     )
     _POW_CONST.source = lambda e: pow_source(e)  # e - 1.0 and the e == 0 case, decided once
@@ -193,14 +193,14 @@ class Value:
         "**",
         "binary",
         lambda g, out, a, b: (
-            0.0 if data_of(b) == 0 else g * (b * general_power(a, b - 1.0)),
-            g * 0.0 if data_of(a) == 0 and data_of(b) >= 0 else g * (out * logarithm(a)),
+            0.0 if data_of(b) == 0.0 else g * (b * general_power(a, b - 1.0)),
+            g * 0.0 if data_of(a) == 0.0 and data_of(b) >= 0.0 else g * (out * logarithm(a)),
         ),
         zero_safe=False,
     )
     _POW.source = ("general_pow({a}, {b})",
-                  "0.0 if {b} == 0 else {g} * ({b} * general_pow({a}, {b} - 1.0))",
-                  "{g} * 0.0 if {a} == 0 and {b} >= 0 else {g} * ({out} * log({a}))")
+                  "0.0 if {b} == 0.0 else {g} * ({b} * general_pow({a}, {b} - 1.0))",
+                  "{g} * 0.0 if {a} == 0.0 and {b} >= 0.0 else {g} * ({out} * log({a}))")
 
     def __rpow__(self, other: Number) -> Value:
         """c ** a.   d/da = c**a * ln(c)  (0 where c == 0 and a >= 0)."""
@@ -212,12 +212,12 @@ class Value:
     _RPOW_CONST = Op(
         "**",
         "unary",
-        lambda g, out, a, c: g * 0.0 if c == 0 and data_of(a) >= 0 else g * (out * ieee.log(c)),
+        lambda g, out, a, c: g * 0.0 if c == 0.0 and data_of(a) >= 0.0 else g * (out * ieee.log(c)),
         zero_safe=False,
         constant_first=True,
     )
     _RPOW_CONST.source = ("general_pow({c}, {a})",
-                         "{g} * 0.0 if {c} == 0 and {a} >= 0 else {g} * ({out} * log({c}))")
+                         "{g} * 0.0 if {c} == 0.0 and {a} >= 0.0 else {g} * ({out} * log({c}))")
 
     def sqrt(self) -> Value:
         """sqrt(a).   d/da = 1 / (2 sqrt(a)); inf at 0, nan below 0."""
@@ -285,10 +285,10 @@ class Value:
     def relu(self) -> Value:
         """max(0, a).   d/da = 1 where a > 0, else 0 (0 at the kink; nan passes through as 1)."""
         x = self.data
-        return make_node(Value._RELU, 0.0 if x < 0 else x, self, None)
+        return make_node(Value._RELU, 0.0 if x < 0.0 else x, self, None)  # noqa: FURB136
 
-    _RELU = Op("relu", "unary", lambda g, out, a, c: 0.0 if float(out) <= 0 else g)
-    _RELU.source = ("0.0 if {a} < 0 else {a}", "0.0 if {out} <= 0 else {g}")
+    _RELU = Op("relu", "unary", lambda g, out, a, c: 0.0 if float(out) <= 0.0 else g)
+    _RELU.source = ("0.0 if {a} < 0.0 else {a}", "0.0 if {out} <= 0.0 else {g}")
 
     def __abs__(self) -> Value:
         """|a|.   d/da = sign(a): -1, 0 (at the kink, like PyTorch) or 1."""
@@ -307,8 +307,8 @@ class Value:
         s = _constant("negative_slope", negative_slope)
         return make_node(Value._LEAKY_RELU, ieee.leaky_relu(self.data, s), self, s)
 
-    _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0 else g * s)
-    _LEAKY_RELU.source = ("leaky_relu({a}, {c})", "{g} if {a} > 0 else {g} * {c}")
+    _LEAKY_RELU = Op("leaky_relu", "unary", lambda g, out, a, s: g if data_of(a) > 0.0 else g * s)
+    _LEAKY_RELU.source = ("leaky_relu({a}, {c})", "{g} if {a} > 0.0 else {g} * {c}")
 
     def scale_by_sign(self, nonnegative: float, negative: float) -> Value:
         """a * nonnegative where a >= 0, else a * negative (nan takes the negative side).
@@ -322,12 +322,12 @@ class Value:
         """
         c = (_constant("nonnegative", nonnegative), _constant("negative", negative))
         x = self.data
-        return make_node(Value._SCALE_BY_SIGN, x * (c[0] if x >= 0 else c[1]), self, c)
+        return make_node(Value._SCALE_BY_SIGN, x * (c[0] if x >= 0.0 else c[1]), self, c)
 
     _SCALE_BY_SIGN = Op("scale_by_sign", "unary",
-                        lambda g, out, a, c: g * (c[0] if data_of(a) >= 0 else c[1]))
-    _SCALE_BY_SIGN.source = ("{a} * ({c[0]} if {a} >= 0 else {c[1]})",
-                             "{g} * ({c[0]} if {a} >= 0 else {c[1]})")
+                        lambda g, out, a, c: g * (c[0] if data_of(a) >= 0.0 else c[1]))
+    _SCALE_BY_SIGN.source = ("{a} * ({c[0]} if {a} >= 0.0 else {c[1]})",
+                             "{g} * ({c[0]} if {a} >= 0.0 else {c[1]})")
 
     def elu(self, alpha: float = 1.0) -> Value:
         """a where a > 0, else alpha * (e**a - 1).   d/da = 1 where a > 0, else alpha * e**a.
@@ -337,8 +337,8 @@ class Value:
         return make_node(Value._ELU, ieee.elu(self.data, c), self, c)
 
     _ELU = Op("elu", "unary", lambda g, out, a, c: elu_derivative(g, a, c))
-    _ELU.source = ("{a} if not {a} <= 0 else expm1({a}) * {c}",
-                   "{g} if not {a} <= 0 else ({g} * {c}) * exp({a}) if {a} < 0 else {g} * {c}")
+    _ELU.source = ("{a} if not {a} <= 0.0 else expm1({a}) * {c}",
+                   "{g} if not {a} <= 0.0 else ({g} * {c}) * exp({a}) if {a} < 0.0 else {g} * {c}")
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
         """ln(1 + e**(beta a)) / beta, a smooth ReLU; just a where beta * a > threshold
@@ -482,7 +482,7 @@ def literal(x: float) -> str:
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
-        return "inf" if x > 0 else "(-inf)"
+        return "inf" if x > 0.0 else "(-inf)"
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
 
@@ -493,7 +493,7 @@ def _inside(x: float, lo: float | None, hi: float | None) -> bool:
 
 def pow_source(e: float) -> tuple[str, str]:
     """x ** e's source template (engine/program.py) for the exponent e: e - 1.0 worked out."""
-    if e == 0:
+    if e == 0.0:
         return "pow({a}, {c})", "0.0"
     return "pow({a}, {c})", f"{{g}} * ({{c}} * pow({{a}}, {literal(e - 1.0)}))"
 
@@ -511,11 +511,11 @@ def clamp_source(lo: float | None, hi: float | None) -> tuple[str, str]:
 
 def elu_derivative(g: Any, a: Any, alpha: float) -> Any:
     x = data_of(a)
-    if not x <= 0:
+    if not x <= 0.0:
         return g
     # At 0 the slope is alpha (the left side's), but its own derivative is the right
     # side's, 0: a constant there, as in PyTorch's double backward.
-    return (g * alpha) * exponential(a) if x < 0 else g * alpha
+    return (g * alpha) * exponential(a) if x < 0.0 else g * alpha
 
 
 def softplus_derivative(g: Any, a: Any, beta: float, threshold: float) -> Any:

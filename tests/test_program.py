@@ -104,7 +104,7 @@ def test_the_source_names_each_node_and_shows_the_relu_gate():
     program = trace(neuron, 0.5, -2.0, 1.0)  # off at the example: still compiled whole
     assert '"relu(dot)"' in program.source
     assert "nothing back while" in program.source
-    assert "not (v1 <= 0)" in program.source
+    assert "not (v1 <= 0.0)" in program.source
     for numbers in [(0.5, -2.0, 1.0), (0.5, 2.0, 1.0), (1.0, 0.0, 0.0), (math.nan, 1.0, 1.0)]:
         assert_same(program(*numbers), backward_bits(neuron, numbers), f"at {numbers}:")
 
