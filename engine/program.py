@@ -85,17 +85,19 @@ class GraphWriter:
 
     ``names`` are the inputs' names in the program; gradients are written for the inputs
     in ``wrt`` (all of them by default): terms that reach no such input are left out, as
-    they change nothing else. ``nn.compiled`` builds a training step from its ``body``.
+    they change nothing else. Nodes are numbered from ``first`` (their locals v<k>, g<k>),
+    so that two graphs written into one function keep apart. ``nn.compiled`` builds a
+    training step from its ``body``.
     """
 
     def __init__(self, root: Value, inputs: Sequence[Value], names: Sequence[str],
-                 wrt: Sequence[Value] | None = None) -> None:
+                 wrt: Sequence[Value] | None = None, first: int = 1) -> None:
         self.root = root
         ops, _ = graph_search(root)
         self.ops = ops
         self.name = {x: n for x, n in zip(inputs, names)}
         self.grad_name = {x: f"g_{n}" for x, n in zip(inputs, names)}
-        for k, node in enumerate(ops, 1):
+        for k, node in enumerate(ops, first):  # v<first>, v<first + 1>, ...
             self.name[node] = f"v{k}"
             self.grad_name[node] = f"g{k}"
         self.inputs = list(inputs)

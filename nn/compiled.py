@@ -145,21 +145,30 @@ class CompiledStep:
                      if isinstance(output, list) else
                      "None" if output is None else writer.value(output))
             bodies.append((target, writer, body, shown))
-        # The penalty and the mean, traced with the mean as an input that stands for it.
+        # The penalty and the mean, traced with the mean as an input that stands for it; its
+        # nodes numbered after the per-point ones, so that both keep their locals apart.
         data_loss = Value(0.0)
         with whole_graphs():
             objective = tail(data_loss)
-        tail_writer = GraphWriter(objective, [*params, data_loss], [*names, "mean"])
-        tail_forward, tail_backward, tail_assigned = tail_writer.body("seed")
-        self.source = _step_source(names, x_names, classes, bodies, tail_writer, objective,
-                                   tail_forward, tail_backward, tail_assigned, params, mean)
-        namespace: dict[str, Any] = {}
+        first = 1 + max(len(writer.ops) for _, writer, _, _ in bodies)
+        tail_writer = GraphWriter(objective, [*params, data_loss], [*names, "mean"], first=first)
+        _, tail_backward, tail_assigned = tail_writer.body("seed")
+        of_mean = _made_from(data_loss, tail_writer.ops)
+        tail_forward = ([line for node in tail_writer.ops if node not in of_mean
+                         for line in tail_writer.forward(node)],
+                        [line for node in tail_writer.ops if node in of_mean
+                         for line in tail_writer.forward(node)])
+        self.source, self.two_pass_source = _step_source(
+            names, x_names, classes, bodies, tail_writer, objective, tail_forward,
+            tail_backward, tail_assigned, params, mean)
+        self._namespace: dict[str, Any] = {"in_two_passes": self._in_two_passes}
         for _, writer, _, _ in bodies:
-            namespace.update(writer.rules)
+            self._namespace.update(writer.rules)
+        self._name = name
         code = compile(self.source, f"<training step of {name}>", "exec")
-        exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
-        self._step = namespace["step"]
-        self._forward = namespace["forward"]
+        exec(code, self._namespace)  # noqa: S102 - the source is ours, written from the graph
+        self._step = self._namespace["step"]
+        self._forward = self._namespace["forward"]
         self.classes = classes
         self.checked = False
 
@@ -222,6 +231,18 @@ class CompiledStep:
                       "parameter between layers?); training eagerly", CompileFallback,
                       stacklevel=3)
 
+    def _in_two_passes(self, X: Sequence[Sequence[float]], T: Sequence[Any], P: list[float]
+                       ) -> tuple[float, float, tuple]:
+        """The step for a tail whose gradient reads the batch's mean (``mean * mean``, say):
+        all the points' forwards first, then the backward. Compiled on first use, in place
+        of this method, since the usual penalties never need it."""
+        namespace = dict(self._namespace)
+        code = compile(self.two_pass_source, f"<training step of {self._name}, two passes>",
+                       "exec")
+        exec(code, namespace)  # noqa: S102 - the source is ours, written from the graph
+        self._namespace["in_two_passes"] = namespace["step"]
+        return namespace["step"](X, T, P)
+
     @staticmethod
     def apply(params: Sequence[Value], sums: Sequence[float]) -> None:
         """Add each parameter's sum into its ``.grad``, as ``backward()`` ends."""
@@ -229,12 +250,35 @@ class CompiledStep:
             p.grad = p.grad + s
 
 
+def _made_from(leaf: Value, ops: Sequence[Value]) -> set[Value]:
+    """The nodes of ``ops`` (in creation order) whose number is computed from ``leaf``'s."""
+    made: set[Value] = set()
+    for node in ops:
+        if any(p is leaf or p in made for p in node.parents):
+            made.add(node)
+    return made
+
+
 def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
-                 bodies: list, tail: GraphWriter, objective: Value, tail_forward: list[str],
-                 tail_backward: list[str], tail_assigned: dict, params: list[Value],
-                 mean_form: str) -> str:
+                 bodies: list, tail: GraphWriter, objective: Value,
+                 tail_forward: tuple[list[str], list[str]], tail_backward: list[str],
+                 tail_assigned: dict, params: list[Value], mean_form: str) -> tuple[str, str]:
+    """The step's source (the step in one pass over the points, and the forward alone), and
+    the step in two passes, for a tail whose gradient reads the batch's mean.
+
+    One pass: ``backward()`` adds into each parameter's sum the penalty's terms first, then
+    each point's, the last point first; the gradient each point's term receives (g_term)
+    comes from the tail's rules, which for ``mean + penalty`` never read the mean itself (an
+    add passes g on; its guard reads its own number only where g == 0). So the penalty, its
+    backward and g_term are worked out before the points, and each point's forward and
+    backward follow one another, from the last point to the first: nothing is kept per
+    point but its term, which the mean adds up first to last afterwards. Should the tail's
+    rules read the mean (or a number made from it), that local is not yet assigned: the
+    UnboundLocalError sends the step to its two-pass form, the same bits, found out by
+    Python rather than by an analysis of the rules.
+    """
     unpack = f"{', '.join(x_names)}{',' if len(x_names) == 1 else ''} = x"
-    forward, backward, forward_only = [], [], []
+    forward, backward, forward_only, one_pass = [], [], [], []
     merged = _one_body([[*fwd, "#", *bwd, "#", shown] for _, _, (fwd, bwd, _), shown in bodies]
                        ) if classes else None
     if merged is not None:  # one copy of the per-point code, the classes' numbers as locals
@@ -249,7 +293,9 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
             choose += [f"{'if' if k == 0 else 'elif'} t == {literal(float(target))}:",
                        f"    {locals_} = {values}"]
         choose += ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
-        forward, backward, forward_only, classes = list(choose), list(choose), list(choose), None
+        forward, backward, forward_only, one_pass = (list(choose), list(choose), list(choose),
+                                                     list(choose))
+        classes = None
     for k, (target, writer, (fwd, bwd, _), shown) in enumerate(bodies):
         saved = sorted(set(re.findall(r"\b[vz]\d+\b", "\n".join(bwd))), key=_local_order)
         keep = f"saved.append(({', '.join(saved)}{',' if len(saved) == 1 else ''}))"
@@ -259,61 +305,73 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
             else []
         back = [*restore, *bwd]
         alone = [*fwd, f"total += {term}", f"outputs.append({shown})"]
+        both = [*fwd, f"terms[i] = {term}", *bwd]
         if classes is None:
             forward += branch
             backward += back
             forward_only += alone
+            one_pass += both
         else:
             test = f"{'if' if k == 0 else 'elif'} t == {literal(float(target))}:"
             forward += [test, *("    " + line for line in branch)]
             backward += [test, *("    " + line for line in back)]
             forward_only += [test, *("    " + line for line in alone)]
+            one_pass += [test, *("    " + line for line in both)]
     if classes is not None:
         other = ["else:", f"    raise ValueError(f'target {{t!r}} is not one of {list(classes)}')"]
         forward += other
         forward_only += other
+        one_pass += other
     grads = ", ".join(tail.grad_name[p] for p in params)
     mean = tail.grad_name[tail.inputs[-1]]
-    lines = [
+    before_mean, after_mean = tail_forward
+    mean_of_total = (["mean = div(total, float(len(X)))  # vsum(terms) / N"] if mean_form == "div"
+                     else ["mean = total * c  # vsum(terms) * (1.0 / N)"])
+    tail_rules = [  # the tail's backward, down to g_term: what each point's term receives
+        "seed = 1.0",
+        *tail_backward,
+        *(f"{tail.grad_name[p]} = -0.0" for p in params if p not in tail_assigned),
+        f"g_mean = 0.0 + {mean if tail.inputs[-1] in tail_assigned else '0.0'}",
+        *(["g_sum = 0.0 + div(g_mean, float(len(X)))  # the mean's rule: g / N"]
+          if mean_form == "div" else
+          ["g_sum = 0.0", "if g_mean != 0.0 or mean - mean != 0.0:  # the mean's rule: g * c",
+           "    g_sum = 0.0 + g_mean * c"]),
+        "g_term = 0.0",
+        "if g_sum != 0.0 or total - total != 0.0:  # vsum's rule: each term gets g",
+        "    g_term = 0.0 + g_sum",
+    ]
+    unpack_params = f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P"
+    returned = f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})"
+    scale = [] if mean_form == "div" else ["    c = 1.0 / len(X)"]
+    step = [
         "# A training step generated by nn.compiled from the model and the loss.",
         HEADER.rstrip("\n"), "",
         "def step(X, T, P):",
-        *busiest_first(forward + backward),
-        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P",
-        "    # forward, point by point: each point's term of the loss, as the graph computes it",
-        "    saved = []",
-        "    total = 0.0",
-        "    for x, t in zip(X, T):",
-        f"        {unpack}",
-        *("        " + line for line in forward),
-        *(["    mean = div(total, float(len(X)))  # vsum(terms) / N"] if mean_form == "div" else
-          ["    c = 1.0 / len(X)", "    mean = total * c  # vsum(terms) * (1.0 / N)"]),
-        "    # the penalty (made last, so differentiated first) and the sum",
-        *("    " + line for line in tail_forward),
-        f"    objective = {tail.value(objective)}",
-        "    seed = 1.0",
-        *("    " + line for line in tail_backward),
-        *(f"    {tail.grad_name[p]} = -0.0" for p in params if p not in tail_assigned),
-        f"    g_mean = 0.0 + {mean if tail.inputs[-1] in tail_assigned else '0.0'}",
-        *(["    g_sum = 0.0 + div(g_mean, float(len(X)))  # the mean's rule: g / N"]
-          if mean_form == "div" else
-          ["    g_sum = 0.0", "    if g_mean != 0.0 or mean - mean != 0.0:  # the mean's rule: g * c",
-           "        g_sum = 0.0 + g_mean * c"]),
-        "    g_term = 0.0",
-        "    if g_sum != 0.0 or total - total != 0.0:  # vsum's rule: each term gets g",
-        "        g_term = 0.0 + g_sum",
-        "    # backward, point by point from the last: each parameter's terms in backward()'s order",
+        *busiest_first(one_pass),
+        unpack_params,
+        *scale,
+        "    try:  # the penalty and its rules first (made last, differentiated first)",
+        *("        " + line for line in [*before_mean, *tail_rules]),
+        "    except UnboundLocalError:  # the tail's rules read the mean: see _step_source",
+        "        return in_two_passes(X, T, P)",
+        "    # point by point from the last: its forward, its backward, in backward()'s order",
+        "    terms = [0.0] * len(X)",
         "    for i in range(len(X) - 1, -1, -1):",
         "        x, t = X[i], T[i]",
         f"        {unpack}",
-        *("        " + line for line in backward),
-        f"    return mean, objective, ({grads}{',' if len(params) == 1 else ''})",
+        *("        " + line for line in one_pass),
+        "    total = 0.0",
+        "    for term in terms:  # the terms' sum, first to last, as vsum adds them",
+        "        total += term",
+        *("    " + line for line in [*mean_of_total, *after_mean]),
+        f"    objective = {tail.value(objective)}",
+        returned,
         "",
         "",
         "def forward(X, T, P):",
         "    # the forward alone: the mean loss, as evaluate() computes it, and the outputs",
         *busiest_first(forward_only),
-        f"    {', '.join(names)}{',' if len(names) == 1 else ''} = P",
+        unpack_params,
         "    total = 0.0",
         "    outputs = []",
         "    for x, t in zip(X, T):",
@@ -322,7 +380,31 @@ def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
         "    return div(total, float(len(X))), outputs",
         "",
     ]
-    return "\n".join(lines)
+    two_passes = [
+        "def step(X, T, P):",
+        *busiest_first(forward + backward),
+        unpack_params,
+        *scale,
+        "    # forward, point by point: each point's term of the loss, as the graph computes it",
+        "    saved = []",
+        "    total = 0.0",
+        "    for x, t in zip(X, T):",
+        f"        {unpack}",
+        *("        " + line for line in forward),
+        *("    " + line for line in mean_of_total),
+        "    # the penalty (made last, so differentiated first) and the sum",
+        *("    " + line for line in [*before_mean, *after_mean]),
+        f"    objective = {tail.value(objective)}",
+        *("    " + line for line in tail_rules),
+        "    # backward, point by point from the last: each parameter's terms in backward()'s order",
+        "    for i in range(len(X) - 1, -1, -1):",
+        "        x, t = X[i], T[i]",
+        f"        {unpack}",
+        *("        " + line for line in backward),
+        returned,
+        "",
+    ]
+    return "\n".join(step), "\n".join(two_passes)
 
 
 _DIGITS = r"(?:\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+|inf|nan)"

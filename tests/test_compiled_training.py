@@ -123,8 +123,44 @@ def test_a_loss_that_reads_its_numbers_falls_back_to_eager_and_says_so():
 
 def test_the_step_source_loops_over_the_points_backwards():
     step = compiled_step(MLP(2, [3, 1], activation="relu", seed=1), "hinge", 1e-4, *MOONS)
-    assert "for i in range(len(X) - 1, -1, -1):" in step.source
-    assert step.source.index("# the penalty") < step.source.index("# backward, point by point")
+    training = step.source.split("\ndef forward(")[0]
+    assert "for i in range(len(X) - 1, -1, -1):" in training
+    assert training.index("# the penalty") < training.index("# point by point from the last")
+    assert "saved" not in training  # one pass: a point's forward, then at once its backward
+    assert "for i in range(len(X) - 1, -1, -1):" in step.two_pass_source
+
+
+def test_a_tail_whose_gradient_reads_the_mean_takes_two_passes_with_the_same_bits():
+    from engine import vsum
+
+    model = MLP(2, [3, 1], activation="tanh", seed=1)
+    params = model.parameters()
+
+    def term(point, target):
+        return (model(point) - target) ** 2
+
+    def tail(mean):  # d/dmean = 2 * mean: the points' gradient needs all their forwards
+        return mean * mean + 1e-3 * vsum([p * p for p in params])
+
+    step = CompiledStep(params, 2, term, tail, name="squared mean")
+    X, y = [x for x in MOONS[0][:20]], [float(t) for t in MOONS[1][:20]]
+    mean, objective, sums = step(params, X, y)
+    assert step._namespace["in_two_passes"] is not step._in_two_passes  # compiled, then used
+
+    model.zero_grad()
+    eager_mean = vsum([term(x, t) for x, t in zip(X, y)]) / len(X)
+    eager = tail(eager_mean)
+    eager.backward()
+    assert (mean.hex(), objective.hex()) == (eager_mean.data.hex(), eager.data.hex())
+    assert [(0.0 + s).hex() for s in sums] == [p.grad.hex() for p in params]
+
+
+def test_the_usual_penalties_never_need_the_two_pass_step():
+    for loss, l2 in (("hinge", 1e-3), ("mse", 0.0)):
+        model = MLP(2, [4, 1], activation="relu", seed=2)
+        step = compiled_step(model, loss, l2, *MOONS)
+        step(model.parameters(), *MOONS)
+        assert step._namespace["in_two_passes"] == step._in_two_passes, loss
 
 
 def test_demo_compile_trains_the_very_same_model(tmp_path):
