@@ -515,7 +515,9 @@ def input_names(fn: Callable[..., Any], count: int, reserved: bool = False) -> l
             n.isidentifier() and not keyword.iskeyword(n) for n in names):
         return [f"x{i}" for i in range(count)]
     # a name the program uses for its own locals gets a trailing underscore: v1 -> v1_
-    own = ("seed", "d", "program") + (("params", "sums", "START") if reserved else ())
+    own = ("seed", "d", "program") + (("params", "sums", "START", "running", "numbers",
+                                         "value", "error", "send", "point", "totals")
+                                        if reserved else ())
     return [f"{n}_" if _local_like(n) or n in own or (reserved and n[:1] == "p" and n[1:].isdigit())
             else n for n in names]
 
@@ -603,20 +605,39 @@ def trace(fn: Callable[..., Value], *example_numbers: float,
         grads = _tuple(writer.grad_name[p] for p in weights)
         header.append(f"START = (-0.0,) * {len(weights)}  # every sum as backward() starts it")
         body = forward + backward
-        used = [n for n in grads.rstrip(",").split(", ") if re.search(rf"\b{n}\b", "\n".join(body))]
+        args = "".join(n + ", " for n in names)
         start = ["def program(params, sums=START):",
-                 "    # one step's parameter numbers, and the running sums the points add to",
-                 f"    {_tuple(p_names)} = params",
-                 f"    {grads} = sums",
-                 "",
-                 f"    def point({''.join(n + ', ' for n in names)}seed=1.0):",
-                 *([f"        nonlocal {', '.join(used)}"] if used else [])]
-        forward = ["    " + line for line in forward]
-        backward = ["    " + line for line in backward]
-        ending = ("        # this point's terms are added to each parameter's sum\n"
-                  f"        return {writer.value(out)}\n\n"
-                  "    def totals():  # each parameter's sum so far\n"
-                  f"        return ({grads})\n\n"
+                 "    # One step's parameter numbers and the running sums the points add to,",
+                 "    # kept between points in the fast locals of a generator (a closure would",
+                 "    # copy a cell per parameter and per sum into every call of point).",
+                 "    def running():",
+                 *("    " + line for line in busiest_first(body, skip=["seed"])),
+                 f"        {_tuple(p_names)} = params",
+                 f"        {grads} = sums",
+                 "        value = None",
+                 "        while True:",
+                 "            numbers = yield value",
+                 "            if numbers is None:  # totals(): each parameter's sum so far",
+                 f"                value = ({grads})",
+                 "                continue",
+                 f"            {args}seed = numbers",
+                 "            try:"]
+        forward = ["            " + line for line in forward]
+        backward = ["            " + line for line in backward]
+        ending = ("            except Exception as error:  # raised in point(); the sums go on\n"
+                  "                value = error\n"
+                  "                continue\n"
+                  "            # this point's terms are added to each parameter's sum\n"
+                  f"            value = {writer.value(out)}\n\n"
+                  "    send = running().send\n"
+                  "    send(None)  # to the first yield\n\n"
+                  f"    def point({args}seed=1.0):\n"
+                  f"        value = send(({args}seed))\n"
+                  "        if value.__class__ is not float and isinstance(value, Exception):\n"
+                  "            raise value\n"
+                  "        return value\n\n"
+                  "    def totals():\n"
+                  "        return send(None)\n\n"
                   "    return point, totals")
     header[0] = header[0].format(nodes=len(writer.ops))
     if writer.rules:

@@ -306,6 +306,8 @@ MUTANTS: list[Mutant] = [
        'backward()\'s order",\n        "    for i in range(len(X) - 1, -1, -1):"',
        'backward()\'s order",\n        "    for i in range(len(X)):"',
        "test_compiled_training.py"),
+    _m("compiled: a per-point program hands back an error instead of raising it", PROGRAM,
+       '"            raise value\\n"', '"            return value\\n"', "test_program.py"),
     _m("compiled: scale_by_sign's rule takes the negative slope at 0", VALUE,
        '"{g} * ({c[0]} if {a} >= 0.0 else {c[1]})")', '"{g} * ({c[0]} if {a} > 0.0 else {c[1]})")',
        "test_program.py"),

@@ -326,6 +326,18 @@ def test_accumulate_adds_a_points_terms_to_the_running_sums_in_order():
     assert totals() == sums
 
 
+def test_an_error_inside_a_point_is_raised_there_and_the_next_points_go_on():
+    w = Value(2.0)
+    point, totals = trace(lambda x: (w * x).tanh(), 1.0, params=[w]).bind()
+    point(0.5)
+    with pytest.raises(TypeError, match="can't multiply sequence"):
+        point("a string")
+    point(-0.25)  # the program is not spent by the error: the sums go on from before it
+    w.grad = -0.0
+    vsum([(w * Value(x)).tanh() for x in (-0.25, 0.5)]).backward()
+    assert same_bits(totals()[0], w.grad)
+
+
 def test_per_point_bad_input_is_named():
     w = Value(1.0)
     with pytest.raises(TypeError, match="params must be Values; item 1"):
