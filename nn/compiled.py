@@ -42,7 +42,7 @@ from engine.program import (
 )
 from nn.module import Module
 
-__all__ = ["COMPILED_LOSSES", "CompileFallback", "CompiledStep", "compiled_step"]
+__all__ = ["COMPILED_LOSSES", "CompileFallback", "CompiledStep", "compiled_step", "step_for"]
 
 COMPILED_LOSSES = ("hinge", "bce", "cross-entropy", "mse", "l1")
 """The losses whose per-point formula a trace captures for every point."""
@@ -73,12 +73,17 @@ def compiled_step(model: Module, loss: str, l2: float, xb: Sequence[Sequence[flo
     """The compiled step for this model's structure (built on first use), or None when the
     step cannot be compiled (a ``CompileFallback`` warning says why, once) or when a
     target of this batch is not one of the classes the step was written for."""
-    key = _structure(model, loss, l2, len(xb[0]), l1)
-    step = _CACHE[key] if key in _CACHE else _build(model, loss, l2, len(xb[0]), l1, key)
-    if step is not None and step.classes is not None and not all(
-            t in step.classes for t in yb):
-        return None  # a soft label (bce's 0.3): this batch is an eager step, as it must be
-    return step
+    step = step_for(model, loss, l2, len(xb[0]), l1)
+    return step if step is not None and step.takes(yb) else None
+
+
+def step_for(model: Module, loss: str, l2: float, width: int, l1: float = 0.0
+             ) -> CompiledStep | None:
+    """The compiled step for this model's structure and rows of ``width`` numbers (built on
+    first use), or None where it cannot be compiled. Finding it reads the whole model
+    (its repr and shapes): ``train_epoch`` does so once per epoch, not once per batch."""
+    key = _structure(model, loss, l2, width, l1)
+    return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
 
 
 def _build(model: Module, loss: str, l2: float, width: int, l1: float, key: Any
@@ -197,6 +202,11 @@ class CompiledStep:
                    name=type(model).__name__)
         step.loss, step.l1 = loss, l1
         return step
+
+    def takes(self, T: Sequence[Any]) -> bool:
+        """Whether the step has code for every target of ``T``: a soft label (bce's 0.3) is
+        not one of the classes, and takes an eager step, as it must."""
+        return self.classes is None or all(t in self.classes for t in T)
 
     def __call__(self, params: Sequence[Value], X: Sequence[Sequence[float]], T: Sequence[Any]
                  ) -> tuple[float, float, tuple]:

@@ -94,7 +94,7 @@ def _check_scores(scores: Sequence[float]) -> list[float]:
     """Scores as floats; each must be a finite real number."""
     out = []
     for i, s in enumerate(scores):
-        if not isinstance(s, Real):
+        if type(s) is not float and not isinstance(s, Real):  # the ABC check is slow: floats skip it
             raise TypeError(f"scores[{i}] is a {type(s).__name__}, not a real number")
         if not math.isfinite(s):
             raise ValueError(f"scores[{i}] is {s}: scores must be finite numbers")

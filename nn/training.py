@@ -180,17 +180,21 @@ def train_epoch(model: Module, optimizer: Optimizer, X: Rows, y: Targets, loss: 
                 or not math.isfinite(strength) or strength < 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {name}={strength!r}")
     total, count = 0.0, 0
+    # The model's shape cannot change within an epoch: its step is looked up once.
+    step = compiled.step_for(model, loss, l2, len(X[0]), l1) if compile else None
+    params = model.parameters()
     for xb, yb in data.batches(X, y, batch_size, seed=seed):
-        program = compiled.compiled_step(model, loss, l2, xb, yb, l1=l1) if compile else None
+        program = step if step is not None and step.takes(yb) else None
         optimizer.zero_grad()
         if program is not None and program.checked:
-            params = model.parameters()
             value, _, sums = program(params, xb, yb)
             program.apply(params, sums)
         else:
             value = _eager_step(model, loss, l2, l1, xb, yb)
             if program is not None:
                 program.check(model, l2, xb, yb, value)
+                if not program.checked:
+                    step = None  # it did not give the eager bits: eager from here on
         optimizer.step()
         total += value * len(xb)
         count += len(xb)
