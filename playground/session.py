@@ -7,7 +7,9 @@ its optimizer. ``train`` runs whole epochs of the training loop that ``demo.py``
 (``nn.training.train_epoch``), and after each epoch measures the loss on the test part.
 
 Every method takes the session's lock: a page may ask for a picture of a neuron while
-its previous request is still training, and the two must not interleave.
+its previous request is still training, and the two must not interleave. A new model's
+compiled training step is built in the background as soon as the model exists
+(``prepare``), so that pressing play does not wait for it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from engine import no_grad
 from nn import MLP, Linear, data, registry
-from nn.compiled import COMPILED_LOSSES, compiled_step
+from nn.compiled import COMPILED_LOSSES, step_for
 from nn.training import divergence, evaluate, measure, scores, train_epoch
 from playground import views
 from playground.settings import (
@@ -32,6 +34,10 @@ from playground.settings import (
     BadParameter,
     Settings,
 )
+
+PREPARING = threading.BoundedSemaphore(2)
+"""At most one step is built in the background and one waits: configuring faster than steps
+compile (a flood of requests) leaves the rest to be built by their first training request."""
 
 MAX_EPOCHS = 20_000
 """Epochs a session trains at most; past them ``train`` does nothing (press reset)."""
@@ -112,6 +118,27 @@ class Session:
             # The plane the page shows: a square around every point, with a margin.
             reach = max(abs(v) for row in self.plane_train + self.plane_test for v in row)
             self.extent = math.ceil((reach + 0.25) * 2) / 2
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Build this model's compiled training step on a background thread (it takes
+        15-30 ms the first time a shape is seen, then it is cached by shape), so that the
+        first training request after a new model finds it. A request that comes first
+        waits for the session's lock, as it would have waited for the build."""
+        if self.loss not in COMPILED_LOSSES or not PREPARING.acquire(blocking=False):
+            return
+        model = self.model
+
+        def build() -> None:
+            try:
+                with self.lock:
+                    if self.model is model:  # not configured again meanwhile
+                        s = self.settings
+                        step_for(model, self.loss, s.l2, len(self.X_train[0]), s.l1)
+            finally:
+                PREPARING.release()
+
+        threading.Thread(target=build, name="chainrule-prepare", daemon=True).start()
 
     def use_points(self, rows: list[list[float]], targets: list, classes: int,
                    settings: Settings) -> None:
@@ -139,7 +166,8 @@ class Session:
             else:
                 registry.set_learning_rate(self.optimizer, settings.lr)
             self.settings = settings
-            return True
+        self.prepare()  # a new penalty is another step
+        return True
 
     def train(self, epochs: int, seconds: float) -> int:
         """Up to ``epochs`` epochs, stopping once ``seconds`` have passed; returns how many.
@@ -186,9 +214,9 @@ class Session:
         """The mean loss on the test part at the current weights and the model's outputs
         there: through the compiled step's forward when there is a checked one."""
         s = self.settings
-        step = compiled_step(self.model, self.loss, s.l2, self.X_test, self.y_test,
-                             l1=s.l1) if compile else None
-        if step is not None and step.checked:
+        step = step_for(self.model, self.loss, s.l2, len(self.X_test[0]), s.l1) if compile \
+            else None
+        if step is not None and step.checked and step.takes(self.y_test):
             return step.forward(self.model.parameters(), self.X_test, self.y_test)
         outputs = scores(self.model, self.X_test)
         return evaluate(self.model, self.X_test, self.y_test, self.loss)["loss"], outputs

@@ -88,6 +88,22 @@ def test_settings_must_be_an_object():
 # ---- a session trains through nn.training --------------------------------------------------
 
 
+def test_a_new_models_compiled_step_is_built_before_the_first_training_request(monkeypatch):
+    from nn import compiled
+    session = Session(Settings(hidden=(7, 3), seed=5))  # a shape no other test trains
+    key = compiled._structure(session.model, session.loss, 0.0, 2, 0.0)
+    deadline = time.monotonic() + 20
+    while key not in compiled._CACHE:  # built on a background thread, the session's lock held
+        assert time.monotonic() < deadline, "the step was not built in the background"
+        time.sleep(0.01)
+
+    def built_again(*args):
+        raise AssertionError("the first training request built the step again")
+
+    monkeypatch.setattr(compiled, "_build", built_again)
+    assert session.train(1, 0.01) == 1 and compiled._CACHE[key].checked
+
+
 def test_a_session_trains_with_the_shared_loop_and_gives_its_numbers():
     session = Session(Settings())
     reference = Session(Settings())  # the same run, done by hand with nn.training
