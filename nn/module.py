@@ -96,15 +96,19 @@ class Module:
         """Each parameter tensor with its dotted name: own parameters first, then each child's
         under ``child_name.`` (``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``...).
         """
-        named: list[tuple[str, Tensor]] = []
+        named = list(self._named_tensors(prefix))
+        for name, tensor in named:
+            shape_of(name, tensor)  # a malformed tensor is a TypeError here
+        return named
+
+    def _named_tensors(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+        """``named_parameters`` without the check of each tensor's shape."""
         for name in self.parameter_names:
             tensor = getattr(self, name)
             if tensor is not None:
-                shape_of(f"{prefix}{name}", tensor)  # a malformed tensor is a TypeError here
-                named.append((prefix + name, tensor))
+                yield prefix + name, tensor
         for child_name, child in self.named_children():
-            named.extend(child.named_parameters(f"{prefix}{child_name}."))
-        return named
+            yield from child._named_tensors(f"{prefix}{child_name}.")
 
     def parameters(self) -> list[Value]:
         """Every parameter Value, flattened in ``named_parameters()`` order (matrices row by
@@ -118,8 +122,15 @@ class Module:
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0 (leaves accumulate across backward calls)."""
-        for p in self.parameters():
-            p.grad = 0.0
+        # Called at every step: the tensors are walked without checking their shapes (or
+        # removing a Value shared by two layers), which a wrong element still reports.
+        for name, tensor in self._named_tensors(""):
+            try:
+                for p in flatten(tensor):
+                    p.grad = 0.0
+            except (AttributeError, TypeError):
+                shape_of(name, tensor)
+                raise
 
     # ---- the numbers by name ---------------------------------------------------------------
 

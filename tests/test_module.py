@@ -75,6 +75,8 @@ def test_a_malformed_parameter_is_a_type_error_naming_it():
     model.offset = [Value(1.0), 2.0]
     with pytest.raises(TypeError, match="parameter offset must be a Value, a list of Values"):
         model.parameters()
+    with pytest.raises(TypeError, match="parameter offset must be a Value, a list of Values"):
+        model.zero_grad()  # which walks the tensors unchecked, at every step
     model.offset = [[Value(1.0)], [Value(1.0), Value(2.0)]]  # ragged rows
     with pytest.raises(TypeError, match="parameter offset"):
         model.parameters()
