@@ -118,6 +118,7 @@ def test_the_page_learns_redraws_explains_and_stays_local(browser, server):
     assert browser.errors() == []
     print(f"\nmoons to 0.90: {to_090:.1f} s; updates {rate:.1f}/s; spiral to 0.95: {to_095:.1f} s")
     if screenshot:
+        browser.click("#tab-network")  # the README shows what a visitor meets first
         save_screenshot(browser, screenshot)
 
 
@@ -421,7 +422,10 @@ def test_the_chain_rule_starts_at_the_largest_loss_follows_training_and_is_reada
                         "tr td:first-child'), function (td) { return td.textContent; })")
     assert labels[:6] == [f"layer1.a{i}" for i in range(1, 7)]
     assert labels[6:13] == [f"w{i}" for i in range(1, 7)] + ["b"]
-    assert browser.js("document.getElementById('chain-rule').getBoundingClientRect().top") < 800
+    # near the top of the page, where the network was: in the page, not only in the window
+    assert browser.js("document.getElementById('chain-rule').getBoundingClientRect().top "
+                      "+ window.scrollY") < 300
+    assert browser.js("document.getElementById('network-panel').hidden")
     assert browser.js("parseFloat(getComputedStyle(document.querySelector("
                       "'#chain-rule .summary')).fontSize)") >= 14
     if browser.js("document.querySelector('#chain-rule svg') !== null"):
@@ -438,6 +442,34 @@ def test_the_chain_rule_starts_at_the_largest_loss_follows_training_and_is_reada
         summary = browser.js("document.querySelector('#chain-rule .summary').textContent")
     assert f"training point {worst + 1} " in summary  # the same point, followed
     browser.click("#play")
+    assert browser.errors() == []
+
+
+@needs_chromium
+def test_the_chain_rule_tab_steps_through_the_neurons_and_esc_goes_back(browser, server):
+    opened(browser, server, "?dataset=xor&hidden=3,2")
+    assert browser.js("document.getElementById('chain-rule').hidden")
+    browser.click("#neuron-0-2")
+
+    def neuron():
+        wait_until(lambda: browser.js("document.querySelector('#chain-rule .result') !== null"),
+                   30, "the chain-rule view")
+        return browser.js("document.getElementById('chain-rule').getAttribute('data-neuron')")
+
+    assert neuron() == "0-2"
+    assert "layer 1, neuron 3" in browser.js("document.getElementById('tab-chain-rule')"
+                                             ".textContent")
+    browser.click("#next-neuron")  # past the last neuron of a layer: the next layer's first
+    wait_until(lambda: neuron() == "1-0", 30, "the next neuron")
+    browser.click("#previous-neuron")
+    wait_until(lambda: neuron() == "0-2", 30, "the previous neuron")
+    browser.js("document.activeElement.blur()")
+    browser.press("Escape", 27)
+    assert not browser.js("document.getElementById('network-panel').hidden")
+    assert browser.js("document.getElementById('tab-network').getAttribute('aria-selected')") \
+        == "true"
+    browser.click("#tab-chain-rule")  # the same neuron, as it was left
+    assert neuron() == "0-2" and not browser.js("document.getElementById('chain-rule').hidden")
     assert browser.errors() == []
 
 

@@ -228,8 +228,12 @@
     return settings;
   }
 
+  var addressWritten = "";
   function writeAddress(settings) {
     if (settings.dataset === "custom") { return; }  // the points are not in the address
+    var asked = JSON.stringify(settings);
+    if (asked === addressWritten) { return; }  // at every frame while training: unchanged
+    addressWritten = asked;
     var query = new URLSearchParams(location.search);
     SETTINGS.forEach(function (name) {
       if (String(settings[name]) !== String(defaults[name])) { query.set(name, settings[name]); }
@@ -819,7 +823,10 @@
           node.setAttribute("data-neuron", String(j));
           node.title = neuronName(layer - 1, j) + ": click for its chain rule; hover to " +
             "see it full size";
-          node.addEventListener("click", function () { explain(layer - 1, j); });
+          node.addEventListener("click", function () {
+            explain(layer - 1, j);
+            showTab("chain-rule");
+          });
           node.addEventListener("mouseenter", function () { hover([layer - 1, j]); });
           node.addEventListener("mouseleave", function () { hover(null); });
           var bias = document.createElement("b");
@@ -903,15 +910,21 @@
       m.forEach(function (row, j) {
         row.forEach(function (w, i) {
           var line = $("edge-" + layer + "-" + j + "-" + i);
-          var colour = (w || 0) >= 0 ? POSITIVE : NEGATIVE;
-          line.setAttribute("stroke", "rgb(" + colour.join(",") + ")");
-          line.setAttribute("stroke-width", String(0.5 + 5 * Math.abs(w || 0) / top));
-          line.setAttribute("data-value", String(w));
+          // The look changes the picture only when it changes by a visible step: an SVG
+          // attribute written is a repaint, and a frame has a hundred lines to write.
+          var look = ((w || 0) >= 0 ? "+" : "-") +
+            (0.5 + Math.round(20 * Math.abs(w || 0) / top) / 4).toFixed(2);
+          if (line.getAttribute("data-look") === look) { return; }
+          line.setAttribute("data-look", look);
+          line.setAttribute("stroke", "rgb(" + (look[0] === "+" ? POSITIVE : NEGATIVE).join(",") + ")");
+          line.setAttribute("stroke-width", look.slice(1));
         });
         var bias = $("bias-" + layer + "-" + j);
         var b = net.biases[layer][j];
-        bias.style.background = "rgb(" + diverging(b / top).join(",") + ")";
-        bias.title = "bias " + significant(b) + "; click to edit";
+        var background = "rgb(" + diverging(b / top).join(",") + ")";
+        if (bias.style.background !== background) { bias.style.background = background; }
+        var title = "bias " + significant(b) + "; click to edit";
+        if (bias.title !== title) { bias.title = title; }
         var outputs = g.outputs[layer], width = g.widths[layer];
         drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"), outputs, j, width,
                 count, oneInput, MAP);
@@ -944,7 +957,7 @@
     }
     writeAddress(s.settings);
     grid = evaluate(s);
-    drawNetwork(s, grid);
+    if (!$("network-panel").hidden) { drawNetwork(s, grid); }
     drawBoundary(s, grid);
     drawLosses(s);
     drawMetrics(s);
@@ -992,6 +1005,43 @@
     var view = $("chain-rule");
     view.querySelectorAll(".result").forEach(function (el) { el.remove(); });
     view.removeAttribute("data-neuron");
+    $("tab-neuron").textContent = "";
+    showTab("network");
+  }
+
+  // The left side shows the network or, in the same place near the top of the page, the
+  // chain rule at the neuron last clicked: a click on a neuron opens it, Esc goes back.
+  function showTab(name) {
+    var chain = name === "chain-rule";
+    if ($("chain-rule").hidden === !chain) { return; }
+    $("network-panel").hidden = chain;
+    $("chain-rule").hidden = !chain;
+    $("tab-network").setAttribute("aria-selected", String(!chain));
+    $("tab-chain-rule").setAttribute("aria-selected", String(chain));
+    if (chain) {
+      hover(null);  // the hovered neuron is hidden now: it gets no mouseleave
+      if (selectedNeuron && !explaining) { explain(selectedNeuron[0], selectedNeuron[1]); }
+    } else {
+      dirty = true;  // the network's maps were not drawn while hidden
+    }
+  }
+
+  // The neuron ``step`` places after (or before) the chosen one, layer by layer.
+  function neighbour(step) {
+    var widths = state.network.widths.slice(1), order = [];
+    widths.forEach(function (width, layer) {
+      for (var j = 0; j < width; j++) { order.push([layer, j]); }
+    });
+    var at = selectedNeuron ? order.findIndex(function (n) {
+      return n[0] === selectedNeuron[0] && n[1] === selectedNeuron[1];
+    }) : -1;
+    return order[(at + step + order.length) % order.length];
+  }
+
+  function explainNeighbour(step) {
+    if (!state) { return; }
+    var next = neighbour(step);
+    explain(next[0], next[1]);
   }
 
   function cell(row, text, name) {
@@ -1037,14 +1087,15 @@
 
   // While playing, the view of the chosen neuron is asked for again about once a second.
   function followChainRule() {
-    if (!selectedNeuron || explaining) { return; }
+    if (!selectedNeuron || explaining || $("chain-rule").hidden) { return; }
     if (performance.now() - lastExplained < EXPLAIN_EVERY_MS) { return; }
     explain(selectedNeuron[0], selectedNeuron[1]);
   }
 
   function explain(layer, neuron) {
     selectedNeuron = [layer, neuron];
-    if (state && grid) { drawNetwork(state, grid); }
+    $("tab-neuron").textContent = "(" + neuronName(layer, neuron) + ")";
+    if (state && grid && !$("network-panel").hidden) { drawNetwork(state, grid); }
     explaining = true;
     lastExplained = performance.now();
     var asked = generation;
@@ -1362,10 +1413,20 @@
     });
     $("edit-save").addEventListener("click", function () { finishEditing(true); });
     $("edit-cancel").addEventListener("click", function () { finishEditing(false); });
+    $("tab-network").addEventListener("click", function () { showTab("network"); });
+    $("tab-chain-rule").addEventListener("click", function () { showTab("chain-rule"); });
+    $("back-to-network").addEventListener("click", function () { showTab("network"); });
+    $("previous-neuron").addEventListener("click", function () { explainNeighbour(-1); });
+    $("next-neuron").addEventListener("click", function () { explainNeighbour(1); });
     document.addEventListener("keydown", function (event) {
-      if (event.key === " " && event.target === document.body) {
+      if (event.target !== document.body) { return; }
+      if (event.key === " ") {
         event.preventDefault();
         if (playing) { pause(); } else { play(); }
+      } else if (event.key === "Escape") {
+        showTab("network");
+      } else if ((event.key === "," || event.key === ".") && !$("chain-rule").hidden) {
+        explainNeighbour(event.key === "," ? -1 : 1);
       }
     });
   }
