@@ -669,13 +669,15 @@ def _tuple(names: Iterable[str]) -> str:
     return ", ".join(names) + ("," if len(names) == 1 else "") if names else "()"
 
 
-def busiest_first(lines: list[str], skip: Iterable[str] = ()) -> list[str]:
+def busiest_first(lines: list[str], skip: Iterable[str] = (), always: Sequence[str] = ()
+                  ) -> list[str]:
     """First lines that name the locals these lines use most, so that they get the first
     of the function's slots: CPython reaches slots past 255 through an EXTENDED_ARG prefix,
     one more instruction on every use, and a program for a model has a thousand locals.
     A function's slots follow the order in which its names first appear, even in a block
     the compiler then drops (``if False:``), so naming them costs nothing at run time.
-    Names in ``skip`` (the function's arguments, which hold the first slots) are left out."""
+    Names in ``skip`` (the function's arguments, which hold the first slots) are left out;
+    names in ``always`` (a loop's own: its index, its point) come first."""
     counts: dict[str, int] = {}
     for name in re.findall(r"\b(?:[vzgdr]\d+|g_p\d+|p\d+|x\d+)\b", "\n".join(lines)):
         counts[name] = counts.get(name, 0) + 1
@@ -683,6 +685,7 @@ def busiest_first(lines: list[str], skip: Iterable[str] = ()) -> list[str]:
         counts.pop(name, None)
     if len(counts) < 200:  # all in the first slots anyway: keep a small program readable
         return []
-    busiest = sorted(counts, key=lambda n: -counts[n])[:240]
+    busiest = [*always, *sorted((n for n in counts if n not in always),
+                                key=lambda n: -counts[n])][:250]
     return ["    if False:  # never runs: names the busiest locals first (see busiest_first)",
             f"        {' = '.join(busiest)} = 0.0"]
