@@ -12,7 +12,7 @@
   var GRID = 100;   // cells per side of the boundary (and of a hovered neuron's map)
   var MAP = 50;     // cells per side of each neuron's little map (every other cell)
   var CURVE = 200;  // points along the x axis for a model of one input
-  var BUDGET_MS = 20;  // each training request trains for about this long (one epoch at least)
+  var BUDGET_MS = 10;  // each training request trains for about this long (one epoch at least)
   var IN_FLIGHT = 1;  // training requests out at once while playing: see loop()
   var EXPLAIN_EVERY_MS = 1000;  // the chain-rule view follows training this often
   var COLOURS = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];  // class 0, 1, 2
@@ -371,15 +371,19 @@
 
   // One layer at n points (inputs h, ``width`` each): a function of its own, with only
   // locals in its loops, which the script engine compiles to tight machine code.
+  // tanh and no activation are written out: one call site shared by every activation
+  // would be polymorphic, and the script engine would call tanh instead of inlining it.
   function layerAt(layer, h, n, width) {
     var nout = layer.nout, w = layer.w, b = layer.b, act = layer.act;
+    var tanh = act === Math.tanh, none = act === identity;
     var out = new Float64Array(n * nout);
     for (var q = 0; q < n; q++) {
       var base = q * width;
       for (var j = 0; j < nout; j++) {
         var z = 0, row = j * width;
         for (var i = 0; i < width; i++) { z += w[row + i] * h[base + i]; }
-        out[q * nout + j] = act(z + b[j]);
+        z += b[j];
+        out[q * nout + j] = tanh ? Math.tanh(z) : none ? z : act(z);
       }
     }
     return out;
