@@ -138,7 +138,10 @@ class Session:
             finally:
                 PREPARING.release()
 
-        threading.Thread(target=build, name="chainrule-prepare", daemon=True).start()
+        try:
+            threading.Thread(target=build, name="chainrule-prepare", daemon=True).start()
+        except RuntimeError:  # no threads here (Pyodide): the first training request builds it
+            PREPARING.release()
 
     def use_points(self, rows: list[list[float]], targets: list, classes: int,
                    settings: Settings) -> None:

@@ -104,6 +104,16 @@ def test_a_new_models_compiled_step_is_built_before_the_first_training_request(m
     assert session.train(1, 0.01) == 1 and compiled._CACHE[key].checked
 
 
+def test_without_threads_a_session_still_starts_and_its_first_request_builds_the_step(
+        monkeypatch):
+    def no_threads(self):
+        raise RuntimeError("can't start new thread")  # what Pyodide says
+
+    monkeypatch.setattr(threading.Thread, "start", no_threads)
+    session = Session(Settings(hidden=(5, 3), seed=2))
+    assert session.train(2, 0.01) >= 1 and session.epoch >= 1
+
+
 def test_a_session_trains_with_the_shared_loop_and_gives_its_numbers():
     session = Session(Settings())
     reference = Session(Settings())  # the same run, done by hand with nn.training
