@@ -27,6 +27,7 @@ match the eager step bit for bit, training stays eager and says so once
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -50,6 +51,7 @@ COMPILED_LOSSES = ("hinge", "bce", "cross-entropy", "mse", "l1")
 _TARGETS_AS_CONSTANTS = {"hinge": (0, 1), "bce": (0, 1)}  # the classes; others take t as an input
 _CACHE: dict[Any, CompiledStep | None] = {}
 _CACHE_SIZE = 32
+_BUILDING = threading.Lock()
 
 
 class CompileFallback(UserWarning):
@@ -83,7 +85,10 @@ def step_for(model: Module, loss: str, l2: float, width: int, l1: float = 0.0
     first use), or None where it cannot be compiled. Finding it reads the whole model
     (its repr and shapes): ``train_epoch`` does so once per epoch, not once per batch."""
     key = _structure(model, loss, l2, width, l1)
-    return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
+    if key in _CACHE:
+        return _CACHE[key]
+    with _BUILDING:  # a shape is built once, even when two threads ask for it together
+        return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
 
 
 def _build(model: Module, loss: str, l2: float, width: int, l1: float, key: Any

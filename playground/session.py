@@ -123,18 +123,18 @@ class Session:
     def prepare(self) -> None:
         """Build this model's compiled training step on a background thread (it takes
         15-30 ms the first time a shape is seen, then it is cached by shape), so that the
-        first training request after a new model finds it. A request that comes first
-        waits for the session's lock, as it would have waited for the build."""
+        first training request after a new model finds it. The build reads the model's
+        shape, not its numbers, and does not hold the session's lock: the answer to the
+        request that made the model is not kept waiting for it. A training request that
+        comes first waits for it inside ``nn.compiled`` (one build of a shape at a time)."""
         if self.loss not in COMPILED_LOSSES or not PREPARING.acquire(blocking=False):
             return
-        model = self.model
+        s = self.settings
+        asked = (self.model, self.loss, s.l2, len(self.X_train[0]), s.l1)
 
         def build() -> None:
             try:
-                with self.lock:
-                    if self.model is model:  # not configured again meanwhile
-                        s = self.settings
-                        step_for(model, self.loss, s.l2, len(self.X_train[0]), s.l1)
+                step_for(*asked)
             finally:
                 PREPARING.release()
 

@@ -93,7 +93,7 @@ def test_a_new_models_compiled_step_is_built_before_the_first_training_request(m
     session = Session(Settings(hidden=(7, 3), seed=5))  # a shape no other test trains
     key = compiled._structure(session.model, session.loss, 0.0, 2, 0.0)
     deadline = time.monotonic() + 20
-    while key not in compiled._CACHE:  # built on a background thread, the session's lock held
+    while key not in compiled._CACHE:  # built on a background thread
         assert time.monotonic() < deadline, "the step was not built in the background"
         time.sleep(0.01)
 
@@ -102,6 +102,26 @@ def test_a_new_models_compiled_step_is_built_before_the_first_training_request(m
 
     monkeypatch.setattr(compiled, "_build", built_again)
     assert session.train(1, 0.01) == 1 and compiled._CACHE[key].checked
+
+
+def test_a_step_built_in_the_background_keeps_no_answer_waiting(monkeypatch):
+    from nn import compiled
+    build = compiled._build
+
+    def slow_build(*args):
+        time.sleep(0.5)
+        return build(*args)
+
+    monkeypatch.setattr(compiled, "_build", slow_build)
+    started = time.monotonic()
+    session = Session(Settings(hidden=(6, 5), seed=3))  # a shape no other test trains
+    session.state()
+    assert time.monotonic() - started < 0.4  # the model's first answer does not wait
+    assert session.train(1, 0.01) == 1  # the first training request waits for the build
+    assert time.monotonic() - started >= 0.5
+    for thread in threading.enumerate():
+        if thread.name == "chainrule-prepare":
+            thread.join()
 
 
 def test_without_threads_a_session_still_starts_and_its_first_request_builds_the_step(
