@@ -42,3 +42,9 @@ def answer(method: str, address: str, body: str | None = None) -> tuple[int, str
         return status, json.dumps({"error": str(e), "parameter": getattr(e, "parameter", "query")})
     status, result = api.handle(SESSIONS, method, url.path, fields)
     return status, json.dumps(result, allow_nan=False, separators=(",", ":"))
+
+
+def idle() -> None:
+    """Between answers, with no message waiting: build what a new model will train with
+    (``SessionStore.build_steps``), so that play does not wait for it."""
+    SESSIONS.build_steps()

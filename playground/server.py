@@ -185,6 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             busy.release()
         if answer is not None:
             self._send_json(status, answer)
+            self.server.sessions.build_steps()  # the answer is out: a new model's step now
 
     def _arrive(self, method: str) -> dict | None:
         """All of the request, checked: the fields of an API call (None for a file). The

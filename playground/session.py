@@ -8,7 +8,7 @@ its optimizer. ``train`` runs whole epochs of the training loop that ``demo.py``
 
 Every method takes the session's lock: a page may ask for a picture of a neuron while
 its previous request is still training, and the two must not interleave. A new model's
-compiled training step is built in the background as soon as the model exists
+compiled training step is built once the request that made it has been answered
 (``prepare``), so that pressing play does not wait for it.
 """
 
@@ -34,10 +34,6 @@ from playground.settings import (
     BadParameter,
     Settings,
 )
-
-PREPARING = threading.BoundedSemaphore(2)
-"""At most one step is built in the background and one waits: configuring faster than steps
-compile (a flood of requests) leaves the rest to be built by their first training request."""
 
 MAX_EPOCHS = 20_000
 """Epochs a session trains at most; past them ``train`` does nothing (press reset)."""
@@ -75,6 +71,7 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
+        self.unbuilt: tuple | None = None  # the compiled step to build: see prepare
         # The page's own points (on the plane) and their number of classes (0: targets).
         self.custom: tuple[list[list[float]], list, int] | None = None
         self.configure(settings)
@@ -121,27 +118,22 @@ class Session:
         self.prepare()
 
     def prepare(self) -> None:
-        """Build this model's compiled training step on a background thread (it takes
-        15-30 ms the first time a shape is seen, then it is cached by shape), so that the
-        first training request after a new model finds it. The build reads the model's
-        shape, not its numbers, and does not hold the session's lock: the answer to the
-        request that made the model is not kept waiting for it. A training request that
-        comes first waits for it inside ``nn.compiled`` (one build of a shape at a time)."""
-        if self.loss not in COMPILED_LOSSES or not PREPARING.acquire(blocking=False):
-            return
-        s = self.settings
-        asked = (self.model, self.loss, s.l2, len(self.X_train[0]), s.l1)
+        """Note that this model's compiled training step is to be built (15-30 ms the first
+        time a shape is seen; then cached by shape) once the request that made the model
+        has been answered: ``build_step``, which the server (and the static site's
+        worker) call after sending an answer. The first training request then finds it
+        built; one that comes sooner builds it itself, as before."""
+        if self.loss in COMPILED_LOSSES:
+            s = self.settings
+            self.unbuilt = (self.model, self.loss, s.l2, len(self.X_train[0]), s.l1)
 
-        def build() -> None:
-            try:
-                step_for(*asked)
-            finally:
-                PREPARING.release()
-
-        try:
-            threading.Thread(target=build, name="chainrule-prepare", daemon=True).start()
-        except RuntimeError:  # no threads here (Pyodide): the first training request builds it
-            PREPARING.release()
+    def build_step(self) -> None:
+        """Build the step ``prepare`` noted, if any. It reads the model's shape, not its
+        numbers, so it takes no lock but ``nn.compiled``'s own (one build of a shape at a
+        time): a training request that comes meanwhile is answered, or waits for it."""
+        asked, self.unbuilt = self.unbuilt, None
+        if asked is not None:
+            step_for(*asked)
 
     def use_points(self, rows: list[list[float]], targets: list, classes: int,
                    settings: Settings) -> None:

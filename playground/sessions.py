@@ -81,6 +81,19 @@ class SessionStore:
             session.configure(settings)
         return str(key), session, True
 
+    def build_steps(self) -> None:
+        """Build the compiled steps of the sessions' new models (``Session.prepare``):
+        called by the transports once an answer has been sent, so that no answer waits
+        for a build. A build that fails is left to the first training request, which
+        reports it as that request's error."""
+        with self._lock:
+            waiting = [s for s in self._sessions.values() if s.unbuilt is not None]
+        for session in waiting:
+            try:
+                session.build_step()
+            except Exception:  # noqa: BLE001, S110 - the training request will raise it
+                pass
+
     def get(self, key: object) -> Session:
         """The session with id ``key``, marked as just used."""
         if not isinstance(key, str) or not SESSION_ID.fullmatch(key):

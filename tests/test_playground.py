@@ -88,50 +88,41 @@ def test_settings_must_be_an_object():
 # ---- a session trains through nn.training --------------------------------------------------
 
 
-def test_a_new_models_compiled_step_is_built_before_the_first_training_request(monkeypatch):
+def test_a_new_models_step_is_built_after_the_answer_not_before_it(monkeypatch):
     from nn import compiled
-    session = Session(Settings(hidden=(7, 3), seed=5))  # a shape no other test trains
-    key = compiled._structure(session.model, session.loss, 0.0, 2, 0.0)
-    deadline = time.monotonic() + 20
-    while key not in compiled._CACHE:  # built on a background thread
-        assert time.monotonic() < deadline, "the step was not built in the background"
-        time.sleep(0.01)
-
-    def built_again(*args):
-        raise AssertionError("the first training request built the step again")
-
-    monkeypatch.setattr(compiled, "_build", built_again)
-    assert session.train(1, 0.01) == 1 and compiled._CACHE[key].checked
-
-
-def test_a_step_built_in_the_background_keeps_no_answer_waiting(monkeypatch):
-    from nn import compiled
+    built = []
     build = compiled._build
 
     def slow_build(*args):
         time.sleep(0.5)
+        built.append(args[-1])
         return build(*args)
 
     monkeypatch.setattr(compiled, "_build", slow_build)
+    store = SessionStore()
     started = time.monotonic()
-    session = Session(Settings(hidden=(6, 5), seed=3))  # a shape no other test trains
+    _, session = store.create(Settings(hidden=(7, 3), seed=5))  # a shape no test trains
     session.state()
-    assert time.monotonic() - started < 0.4  # the model's first answer does not wait
-    assert session.train(1, 0.01) == 1  # the first training request waits for the build
-    assert time.monotonic() - started >= 0.5
-    for thread in threading.enumerate():
-        if thread.name == "chainrule-prepare":
-            thread.join()
+    assert time.monotonic() - started < 0.4 and built == []  # the answer waits for nothing
+    store.build_steps()  # what the server does once the answer is sent
+    key = compiled._structure(session.model, session.loss, 0.0, 2, 0.0)
+    assert built == [key] and session.unbuilt is None
+    monkeypatch.setattr(compiled, "_build", None)  # the first training request builds nothing
+    assert session.train(1, 0.01) == 1 and compiled._CACHE[key].checked
 
 
-def test_without_threads_a_session_still_starts_and_its_first_request_builds_the_step(
-        monkeypatch):
-    def no_threads(self):
-        raise RuntimeError("can't start new thread")  # what Pyodide says
-
-    monkeypatch.setattr(threading.Thread, "start", no_threads)
-    session = Session(Settings(hidden=(5, 3), seed=2))
-    assert session.train(2, 0.01) >= 1 and session.epoch >= 1
+def test_the_server_builds_a_new_models_step_once_it_has_answered():
+    from nn import compiled
+    with running() as server:
+        settings = {"hidden": "6,5", "seed": 3}  # a shape no other test trains
+        status, answer, _ = call(server, "POST", "/api/session", {"settings": settings})
+        assert status == 200
+        session = server.sessions.get(answer["session"])
+        key = compiled._structure(session.model, session.loss, 0.0, 2, 0.0)
+        deadline = time.monotonic() + 20
+        while key not in compiled._CACHE:
+            assert time.monotonic() < deadline, "the step was not built after the answer"
+            time.sleep(0.01)
 
 
 def test_a_session_trains_with_the_shared_loop_and_gives_its_numbers():

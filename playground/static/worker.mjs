@@ -12,6 +12,7 @@ import { startPython } from "./python.mjs";
 
 const started = performance.now();
 let answer = null;  // playground.browser.answer, once Python is ready
+let idle = null;    // playground.browser.idle: work for when no message waits
 let viz = null;     // Graphviz in WebAssembly, loaded on the first chain-rule picture
 const queue = [];
 
@@ -52,6 +53,9 @@ async function drain() {
       postMessage({ id: message.id, status: 500,
                     answer: JSON.stringify({ error: `internal error: ${error.message}` }) });
     }
+    if (!queue.length) {  // every answer is out: build a new model's step now
+      try { idle(); } catch (error) { /* the next training request reports it */ }
+    }
   }
   running = false;  // no await since the queue was seen empty: no message is left behind
 }
@@ -65,7 +69,9 @@ try {
   const timings = {};
   const pyodide = await startPython((stage, progress) => postMessage({ stage, progress }),
                                     timings);
-  answer = pyodide.pyimport("playground.browser").answer;
+  const browser = pyodide.pyimport("playground.browser");
+  answer = browser.answer;
+  idle = browser.idle;
   const milliseconds = Math.round(performance.now() - started);
   postMessage({ ready: true, milliseconds, timings: { ...timings, imported: milliseconds } });
   drain();
