@@ -51,7 +51,8 @@ COMPILED_LOSSES = ("hinge", "bce", "cross-entropy", "mse", "l1")
 _TARGETS_AS_CONSTANTS = {"hinge": (0, 1), "bce": (0, 1)}  # the classes; others take t as an input
 _CACHE: dict[Any, CompiledStep | None] = {}
 _CACHE_SIZE = 32
-_BUILDING = threading.Lock()
+_BUILDING = threading.Lock()  # guards _BUILDS
+_BUILDS: dict[Any, threading.Lock] = {}  # a lock per shape being built
 
 
 class CompileFallback(UserWarning):
@@ -87,8 +88,16 @@ def step_for(model: Module, loss: str, l2: float, width: int, l1: float = 0.0
     key = _structure(model, loss, l2, width, l1)
     if key in _CACHE:
         return _CACHE[key]
-    with _BUILDING:  # a shape is built once, even when two threads ask for it together
-        return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
+    # A shape is built once, even when two threads ask for it together; other shapes are
+    # built meanwhile (one slow build keeps nobody else waiting).
+    with _BUILDING:
+        building = _BUILDS.setdefault(key, threading.Lock())
+    try:
+        with building:
+            return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
+    finally:
+        with _BUILDING:
+            _BUILDS.pop(key, None)
 
 
 def _build(model: Module, loss: str, l2: float, width: int, l1: float, key: Any

@@ -193,3 +193,31 @@ def test_copies_become_one_only_where_nothing_but_numbers_differ():
     assert constants == [{"k1": "(-1.0)"}, {"k1": "1.0"}]
     assert _one_body([["v1 = x0 * 2.0"], ["v1 = x0 * x0"]]) is None  # another template
     assert _one_body([["v1 = -1.0 ** 2"], ["v1 = 1.0 ** 2"]]) is None  # -(1.0 ** 2)
+
+
+def test_a_shape_is_built_once_when_threads_ask_together_and_others_do_not_wait(monkeypatch):
+    import threading
+    import time
+
+    from nn import compiled
+
+    build, built = compiled._build, []
+
+    def slow_build(model, *args):
+        built.append(len(model.parameters()))
+        time.sleep(0.4 if len(model.parameters()) == 37 else 0.0)  # MLP(2, [5, 3, 1])'s
+        return build(model, *args)
+
+    monkeypatch.setattr(compiled, "_build", slow_build)
+    slow, fast = MLP(2, [5, 3, 1], seed=1), MLP(2, [3, 4, 1], seed=1)  # shapes no test trains
+    asked = [threading.Thread(target=compiled.step_for, args=(slow, "hinge", 0.0, 2))
+             for _ in range(3)]
+    for thread in asked:
+        thread.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert compiled.step_for(fast, "hinge", 0.0, 2) is not None
+    assert time.monotonic() - started < 0.3  # not behind the slow build
+    for thread in asked:
+        thread.join()
+    assert sorted(built) == [len(fast.parameters()), 37]  # the slow shape once, not three times
