@@ -6,8 +6,9 @@
 // {failed} with what went wrong.
 //
 // Messages are answered one at a time, in order: a training request trains for the time
-// it asks (the page asks for ~60 ms at a time while playing), and the page draws the
-// answer while the worker already trains on the next request, so the page never waits.
+// it asks (the page asks for 10 ms at a time while playing, one epoch at least), and the
+// page draws the answer while the worker already trains on the next request, so the page
+// never waits.
 import { startPython } from "./python.mjs";
 
 const started = performance.now();
