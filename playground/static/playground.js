@@ -475,8 +475,15 @@
     return DIVERGING[Math.round((v + 1) * (LEVELS - 1) / 2)];
   }
 
+  // Where a picture goes: a canvas, and the rectangle of it (in its own pixels) to fill,
+  // faded by ``alpha``. The boundary fills its canvas; the network's maps share one canvas
+  // (see buildNetwork), each in the square of its neuron.
+  function whole(canvas) {
+    return {canvas: canvas, x: 0, y: 0, width: canvas.width, height: canvas.height, alpha: 1};
+  }
+
   var scratch = {};
-  function paintCells(canvas, colourAt, side) {
+  function paintCells(to, colourAt, side) {
     var small = scratch[side];
     if (!small) {
       var made = document.createElement("canvas");
@@ -495,10 +502,12 @@
       data[4 * i + 3] = 255;
     }
     small.context.putImageData(small.image, 0, 0);
-    var target = canvas.getContext("2d");
+    var target = to.canvas.getContext("2d");
     target.imageSmoothingEnabled = true;
-    target.clearRect(0, 0, canvas.width, canvas.height);
-    target.drawImage(small.canvas, 0, 0, canvas.width, canvas.height);
+    target.globalAlpha = to.alpha;
+    target.clearRect(to.x, to.y, to.width, to.height);
+    target.drawImage(small.canvas, to.x, to.y, to.width, to.height);
+    target.globalAlpha = 1;
   }
 
   function discretized() { return $("discretize").checked; }
@@ -621,7 +630,7 @@
           return diverging(discretized() ? Math.sign(showing[i]) : showing[i] / scale);
         };
       }
-      paintCells(canvas, colourAt, GRID);
+      paintCells(whole(canvas), colourAt, GRID);
       pixelOf = function (p) { return toPixel(canvas, s.extent, p[0], p[1]); };
       drawPoints(canvas, s, pixelOf);
     }
@@ -762,6 +771,17 @@
     edges.setAttribute("width", String(width));
     edges.setAttribute("height", String(plan.height));
     box.appendChild(edges);
+    // Every node's map is drawn into one canvas under the nodes: a canvas each (26 for
+    // 2-8-8-3 and seven inputs) made the browser composite 26 layers at every frame.
+    var maps = document.createElement("canvas");
+    var ratio = window.devicePixelRatio || 1;
+    maps.className = "maps";
+    maps.width = Math.round(width * ratio);
+    maps.height = Math.round(plan.height * ratio);
+    maps.style.width = width + "px";
+    maps.style.height = plan.height + "px";
+    box.appendChild(maps);
+    mapSquares = {};
     var active = net.features;
     for (var layer = 1; layer < spots.length; layer++) {
       var weights = layer - 1;  // the layer of weights these lines draw (read by the clicks)
@@ -804,13 +824,14 @@
         node.style.left = spot[0] + "px";
         node.style.top = spot[1] + "px";
         node.style.width = node.style.height = size + "px";
-        var canvas = document.createElement("canvas");
-        canvas.width = MAP;
-        canvas.height = MAP;
-        node.appendChild(canvas);
+        var square = {canvas: maps, x: Math.round((spot[0] + 1) * ratio),
+                      y: Math.round((spot[1] + 1) * ratio), width: Math.round((size - 2) * ratio),
+                      height: Math.round((size - 2) * ratio), alpha: 1};
         if (layer === 0) {
           var feature = features[j];
           var on = active.indexOf(feature) >= 0;
+          square.alpha = on ? 1 : 0.35;  // as faded as the off feature's node
+          mapSquares["feature-" + feature] = square;
           node.className = "feature" + (on ? " on" : " off");
           node.id = "feature-" + feature;
           node.setAttribute("data-feature", feature);
@@ -823,6 +844,7 @@
         } else {
           node.className = "neuron";
           node.id = "neuron-" + (layer - 1) + "-" + j;
+          mapSquares[node.id] = square;
           node.setAttribute("data-layer", String(layer - 1));
           node.setAttribute("data-neuron", String(j));
           node.title = neuronName(layer - 1, j) + ": click for its chain rule; hover to " +
@@ -847,6 +869,9 @@
     });
   }
 
+  var mapSquares = {};  // node id -> where its map goes in the network's one map canvas
+  function mapOf(id) { return mapSquares[id]; }
+
   function hover(which) {
     hovered = which;
     if (state && grid) { drawBoundary(state, grid); }
@@ -855,30 +880,32 @@
   // A map of ``count`` values for the cells of the grid (or the points of the curve): cell
   // i's is values[first + i * step]. Read straight from the array, with no function call
   // per cell: 19 maps of 10,000 cells are scanned at every redraw.
-  function drawMap(canvas, values, first, step, count, oneInput, side) {
+  function drawMap(to, values, first, step, count, oneInput, side) {
     var scale = 1e-12, i, v;
     for (i = 0; i < count; i++) {
       v = values[first + i * step];
       if (isFinite(v) && Math.abs(v) > scale) { scale = Math.abs(v); }
     }
     if (oneInput) {
-      var context = canvas.getContext("2d");
+      var context = to.canvas.getContext("2d");
+      context.globalAlpha = to.alpha;
       context.fillStyle = "#fff";
-      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.fillRect(to.x, to.y, to.width, to.height);
       context.beginPath();
       for (i = 0; i < count; i++) {
         v = values[first + i * step];
-        var x = i / (count - 1) * canvas.width;
-        var y = canvas.height / 2 - (isFinite(v) ? v / scale : 0) * canvas.height * 0.45;
+        var x = to.x + i / (count - 1) * to.width;
+        var y = to.y + to.height / 2 - (isFinite(v) ? v / scale : 0) * to.height * 0.45;
         if (i === 0) { context.moveTo(x, y); } else { context.lineTo(x, y); }
       }
       context.strokeStyle = "#333";
-      context.lineWidth = 2;
+      context.lineWidth = 2 * to.width / MAP;
       context.stroke();
+      context.globalAlpha = 1;
       return;
     }
     var stride = GRID / side, sharp = discretized();
-    paintCells(canvas, function (k) {
+    paintCells(to, function (k) {
       var r = Math.floor(k / side), c = k % side;
       var value = values[first + ((r * stride) * GRID + c * stride) * step];
       return diverging(sharp ? Math.sign(value) : value / scale);
@@ -902,7 +929,7 @@
       drawnFeatures = shape;
       availableFeatures(s).forEach(function (feature) {
         var values = featureValues(s, g, feature);
-        drawMap($("feature-" + feature).querySelector("canvas"), values, 0, 1, count,
+        drawMap(mapOf("feature-" + feature), values, 0, 1, count,
                 oneInput, MAP);
       });
     }
@@ -930,7 +957,7 @@
         var title = "bias " + significant(b) + "; click to edit";
         if (bias.title !== title) { bias.title = title; }
         var outputs = g.outputs[layer], width = g.widths[layer];
-        drawMap($("neuron-" + layer + "-" + j).querySelector("canvas"), outputs, j, width,
+        drawMap(mapOf("neuron-" + layer + "-" + j), outputs, j, width,
                 count, oneInput, MAP);
       });
     });
