@@ -620,7 +620,7 @@ def trace(fn: Callable[..., Value], *example_numbers: float,
                  "            if numbers is None:  # totals(): each parameter's sum so far",
                  f"                value = ({grads})",
                  "                continue",
-                 f"            {args}seed = numbers",
+                 f"            {args}seed, = numbers",
                  "            try:"]
         forward = ["            " + line for line in forward]
         backward = ["            " + line for line in backward]
@@ -632,7 +632,7 @@ def trace(fn: Callable[..., Value], *example_numbers: float,
                   "    send = running().send\n"
                   "    send(None)  # to the first yield\n\n"
                   f"    def point({args}seed=1.0):\n"
-                  f"        value = send(({args}seed))\n"
+                  f"        value = send(({args}seed,))\n"
                   "        if value.__class__ is not float and isinstance(value, Exception):\n"
                   "            raise value\n"
                   "        return value\n\n"

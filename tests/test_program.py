@@ -338,6 +338,14 @@ def test_an_error_inside_a_point_is_raised_there_and_the_next_points_go_on():
     assert same_bits(totals()[0], w.grad)
 
 
+def test_a_per_point_program_without_inputs_takes_its_seed_as_a_number():
+    w = Value(0.5)
+    point, totals = trace(lambda: w * w, params=[w]).bind()  # a penalty: no data point
+    assert point() == 0.25 and point(seed=2.0) == 0.25 and totals() == (3.0,)
+    with pytest.raises(TypeError):
+        point(seed=None)  # a bad seed, not a request for the totals
+
+
 def test_per_point_bad_input_is_named():
     w = Value(1.0)
     with pytest.raises(TypeError, match="params must be Values; item 1"):
