@@ -51,6 +51,7 @@ COMPILED_LOSSES = ("hinge", "bce", "cross-entropy", "mse", "l1")
 _TARGETS_AS_CONSTANTS = {"hinge": (0, 1), "bce": (0, 1)}  # the classes; others take t as an input
 _CACHE: dict[Any, CompiledStep | None] = {}
 _CACHE_SIZE = 32
+_NOT_BUILT = object()
 _BUILDING = threading.Lock()  # guards _BUILDS
 _BUILDS: dict[Any, threading.Lock] = {}  # a lock per shape being built
 
@@ -86,15 +87,17 @@ def step_for(model: Module, loss: str, l2: float, width: int, l1: float = 0.0
     first use), or None where it cannot be compiled. Finding it reads the whole model
     (its repr and shapes): ``train_epoch`` does so once per epoch, not once per batch."""
     key = _structure(model, loss, l2, width, l1)
-    if key in _CACHE:
-        return _CACHE[key]
+    step = _CACHE.get(key, _NOT_BUILT)  # one lookup: another thread may evict meanwhile
+    if step is not _NOT_BUILT:
+        return step
     # A shape is built once, even when two threads ask for it together; other shapes are
     # built meanwhile (one slow build keeps nobody else waiting).
     with _BUILDING:
         building = _BUILDS.setdefault(key, threading.Lock())
     try:
         with building:
-            return _CACHE[key] if key in _CACHE else _build(model, loss, l2, width, l1, key)
+            step = _CACHE.get(key, _NOT_BUILT)
+            return _build(model, loss, l2, width, l1, key) if step is _NOT_BUILT else step
     finally:
         with _BUILDING:
             _BUILDS.pop(key, None)
