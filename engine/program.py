@@ -238,7 +238,7 @@ class GraphWriter:
             return f"r{self.name[node][1:]}"
         return self._reach.get(node)
 
-    def backward(self, node: Value, assigned: dict[Value, str], lines: list[str]) -> None:
+    def backward(self, node: Value, assigned: set[Value], lines: list[str]) -> None:
         """node's rule: a guard as backward()'s, then one line per term added to an input."""
         op, v, g = node._op, self.name[node], self.grad_name[node]
         source = self.template(node)
@@ -278,7 +278,7 @@ class GraphWriter:
             else:  # an op node's sum starts at 0.0, as backward() sets it
                 lines.append(f"{indent}{name} = 0.0")
                 lines.append(f"{indent}{name} += {term}")
-            assigned[p] = "exact"
+            assigned.add(p)
         if fresh:
             lines.append("else:")
             lines += [f"    {self.grad_name[p]} = 0.0" for p in fresh]
@@ -335,28 +335,26 @@ class GraphWriter:
 
     # ---- the whole function ----------------------------------------------------------------
 
-    def body(self, seed: str, accumulate_inputs: bool = False) -> tuple[list[str], list[str],
-                                                                         dict[Value, str]]:
-        """The forward lines and the backward lines (leaves' sums accumulate into
-        ``g_<input>`` locals that exist already when ``accumulate_inputs``)."""
-        self._inputs_set = set(self.inputs)
+    def body(self, seed: str, accumulate_inputs: bool = False
+             ) -> tuple[list[str], list[str], set[Value]]:
+        """The forward lines, the backward lines (leaves' sums accumulate into ``g_<input>``
+        locals that exist already when ``accumulate_inputs``), and the nodes and inputs
+        whose gradient the lines assign."""
         forward = [line for node in self.ops for line in self.forward(node)]
         self.find_reached()
-        assigned: dict[Value, str] = {}
-        if accumulate_inputs:
-            assigned.update((x, "exact") for x in self.inputs)
+        assigned: set[Value] = set(self.inputs) if accumulate_inputs else set()
         backward: list[str] = []
         leaves = [x for x in self.inputs if x in self.needs and x not in assigned]
         if leaves:  # backward() starts every leaf's sum at -0.0: adding to it changes nothing
             backward.append(" = ".join(self.grad_name[x] for x in leaves) + " = -0.0")
-            assigned.update((x, "exact") for x in leaves)
+            assigned.update(leaves)
         root = self.root
         if root in self.needs:
-            if root in self._inputs_set and root in assigned:
+            if root in assigned:  # an input whose sum is already started
                 backward.append(f"{self.grad_name[root]} += {seed}")
             else:
                 backward.append(f"{self.grad_name[root]} = {seed}")
-            assigned[root] = "exact"
+            assigned.add(root)
         for node in reversed(self.ops):
             if node in self.needs:
                 self.backward(node, assigned, backward)

@@ -289,7 +289,7 @@ def _made_from(leaf: Value, ops: Sequence[Value]) -> set[Value]:
 def _step_source(names: list[str], x_names: list[str], classes: tuple | None,
                  bodies: list, tail: GraphWriter, objective: Value,
                  tail_forward: tuple[list[str], list[str]], tail_backward: list[str],
-                 tail_assigned: dict, params: list[Value], mean_form: str) -> tuple[str, str]:
+                 tail_assigned: set[Value], params: list[Value], mean_form: str) -> tuple[str, str]:
     """The step's source (the step in one pass over the points, and the forward alone), and
     the step in two passes, for a tail whose gradient reads the batch's mean.
 

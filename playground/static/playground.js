@@ -77,6 +77,7 @@
   var drawnFeatures = "";  // the shape whose input features' maps are drawn
   var frames = 0;  // redraws of the boundary, read by tests to measure the update rate
   var pixelOf = null;  // where the last drawing put a point: [x, y] -> canvas pixel
+  var mapSquares = {};  // node id -> where its map goes in the network's one map canvas
   var generation = 0;  // counts restarts: an answer about an older model is not drawn
   var dirty = false;  // new numbers to draw at the next animation frame
   var controlsFromState = false;  // the next frame writes the state's settings in the controls
@@ -869,9 +870,6 @@
     });
   }
 
-  var mapSquares = {};  // node id -> where its map goes in the network's one map canvas
-  function mapOf(id) { return mapSquares[id]; }
-
   function hover(which) {
     hovered = which;
     if (state && grid) { drawBoundary(state, grid); }
@@ -929,7 +927,7 @@
       drawnFeatures = shape;
       availableFeatures(s).forEach(function (feature) {
         var values = featureValues(s, g, feature);
-        drawMap(mapOf("feature-" + feature), values, 0, 1, count,
+        drawMap(mapSquares["feature-" + feature], values, 0, 1, count,
                 oneInput, MAP);
       });
     }
@@ -957,7 +955,7 @@
         var title = "bias " + significant(b) + "; click to edit";
         if (bias.title !== title) { bias.title = title; }
         var outputs = g.outputs[layer], width = g.widths[layer];
-        drawMap(mapOf("neuron-" + layer + "-" + j), outputs, j, width,
+        drawMap(mapSquares["neuron-" + layer + "-" + j], outputs, j, width,
                 count, oneInput, MAP);
       });
     });
